@@ -1,0 +1,53 @@
+"""Who may see what: the caller's teams and roles, looked up once per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import NotPermitted
+from .models import MembershipRole
+
+_CACHE_ATTR = "_osseo_roles_by_team"
+
+
+def roles_by_team(user: Any) -> dict[int, frozenset[str]]:
+    """{team_id: roles} for the user's active memberships, cached on the user object."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        found: dict[int, set[str]] = {}
+        rows = MembershipRole.objects.filter(
+            membership__user_id=user.pk,
+            membership__is_active=True,
+            membership__team__is_active=True,
+        ).values_list("membership__team_id", "role")
+        for team_id, role in rows:
+            found.setdefault(team_id, set()).add(role)
+        cached = {team_id: frozenset(roles) for team_id, roles in found.items()}
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def team_ids(user: Any) -> list[int]:
+    return sorted(roles_by_team(user))
+
+
+def roles_in(user: Any, team_id: int) -> frozenset[str]:
+    return roles_by_team(user).get(team_id, frozenset())
+
+
+def forget(user: Any) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def require_role(user: Any, team_id: int, allowed: Iterable[str], doing: str) -> frozenset[str]:
+    """Raise NotPermitted unless the user holds one of `allowed` in the team."""
+    allowed = frozenset(allowed)
+    roles = roles_in(user, team_id)
+    if not roles & allowed:
+        names = ", ".join(sorted(allowed))
+        raise NotPermitted(f"Only {names} may {doing}.", extra={"allowed_roles": sorted(allowed)})
+    return roles

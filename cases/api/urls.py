@@ -1,0 +1,5 @@
+from rest_framework.routers import BaseRouter
+
+
+def register(router: BaseRouter) -> None:
+    """Register the clinical record's viewsets on the /api/v1/ router."""

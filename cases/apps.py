@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "cases"
+    verbose_name = "Clinical record"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from . import groups
+
+        post_migrate.connect(groups.sync_role_group_permissions, sender=self)
+        groups.connect_membership_signals()

@@ -1,0 +1,23 @@
+"""Everything under /api/v1/. Apps register their viewsets on the one router."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from cases.api.urls import register as register_cases
+from cases.api.views import MeView
+from scheduling.api.urls import register as register_scheduling
+
+from .auth import TokenView
+
+router = DefaultRouter()
+register_cases(router)
+register_scheduling(router)
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import health
+
+admin.site.site_header = "osseo-mdt"
+admin.site.site_title = "osseo-mdt"
+admin.site.index_title = "OI multidisciplinary team"
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include("osseo_mdt.api.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "osseo_mdt.api.errors.json_not_found"
+handler500 = "osseo_mdt.api.errors.json_server_error"

@@ -1,0 +1,2 @@
+"""Listens to the domain signals of `cases` (cases/signals.py) and generates tasks in the same
+transaction."""
