@@ -1,8 +1,35 @@
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+"""Admin for the clinical record. Thin: every write goes through cases.services (same
+permission checks, audit and signals as the API); querysets are scoped to the user's teams."""
 
-from .models import Membership, MembershipRole, Team
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.html import format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import access, pathway, selectors, services
+from .errors import DomainError
+from .models import (
+    Assessment,
+    CareTeamMember,
+    Case,
+    ImplantComponent,
+    ImplantSystem,
+    MdtDecision,
+    Membership,
+    MembershipRole,
+    Patient,
+    PatientWeight,
+    StageTransition,
+    Surgery,
+    Team,
+)
 
 
 class MembershipRoleInline(admin.TabularInline):
@@ -15,6 +42,10 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "time_zone", "is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(pk__in=access.team_ids(request.user))
 
 
 @admin.register(Membership)
@@ -29,6 +60,345 @@ class MembershipAdmin(admin.ModelAdmin):
         return ", ".join(r.get_role_display() for r in obj.roles.all())
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        qs = super().get_queryset(request).select_related("user", "team").prefetch_related("roles")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(team_id__in=access.team_ids(request.user))
+
+
+class TeamScopedAdmin(SimpleHistoryAdmin):
+    """Shows only records of the user's teams (superusers see all) and never deletes."""
+
+    team_lookup = "team_id"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.team_lookup}__in": access.team_ids(request.user)})
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> Any:
+        # A service refusing the save (rule, role) rolls the whole form back and says why.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, f"Not saved: {exc.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class WeightInline(admin.TabularInline):
+    model = PatientWeight
+    fields = ["measured_on", "weight_kg", "recorded_by"]
+    readonly_fields = ["measured_on", "weight_kg", "recorded_by"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Patient)
+class PatientAdmin(TeamScopedAdmin):
+    list_display = ["hospital_number", "family_name", "given_name", "date_of_birth", "team"]
+    list_filter = ["team", "sex"]
+    search_fields = ["hospital_number", "family_name", "given_name"]
+    inlines = [WeightInline]
+    exclude = ["entered_in_error", "entered_in_error_reason"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
+        return super().get_queryset(request).filter(entered_in_error=False).select_related("team")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "team" and not request.user.is_superuser:
+            kwargs["queryset"] = Team.objects.filter(pk__in=access.team_ids(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Patient, form: Any, change: bool) -> None:
+        fields = {f: form.cleaned_data[f] for f in form.changed_data if f != "team"}
+        if change:
+            services.patient_update(actor=request.user, patient=obj, **fields)
+        else:
+            data = {f: form.cleaned_data[f] for f in form.cleaned_data if f != "team"}
+            created = services.patient_create(actor=request.user, team=obj.team, **data)
+            obj.pk = created.pk
+
+
+@admin.register(ImplantSystem)
+class ImplantSystemAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "manufacturer",
+        "name",
+        "fixation",
+        "usual_staging",
+        "min_residual_bone_length_mm",
+        "bones",
+        "is_example",
+        "is_active",
+    ]
+    list_filter = ["fixation", "usual_staging", "is_example", "is_active"]
+    search_fields = ["manufacturer", "name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImplantSystem]:
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else selectors.implant_systems_for(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class StageActionForm(ActionForm):
+    to = forms.ChoiceField(
+        choices=[("", "---------"), *pathway.Stage.choices], required=False, label="Move to stage"
+    )
+    reason = forms.CharField(required=False, label="Reason")
+
+
+class CareTeamInline(admin.TabularInline):
+    model = CareTeamMember
+    extra = 0
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SurgeryInline(ReadOnlyInline):
+    model = Surgery
+    fields = ["kind", "planned_date", "performed_date", "outcome"]
+
+
+class DecisionInline(ReadOnlyInline):
+    model = MdtDecision
+    fields = ["meeting_date", "outcome", "reasons", "decided_by"]
+
+
+class TransitionInline(ReadOnlyInline):
+    model = StageTransition
+    fields = ["recorded_at", "from_stage", "to_stage", "effective_date", "actor", "reason"]
+    show_change_link = False
+
+
+@admin.register(Case)
+class CaseAdmin(TeamScopedAdmin):
+    list_display = [
+        "__str__",
+        "stage",
+        "staging_plan",
+        "implant_system",
+        "lead_clinician",
+        "referral_date",
+    ]
+    list_filter = ["stage", "staging_plan", "implant_system", "team", "side"]
+    search_fields = ["patient__hospital_number", "patient__family_name", "patient__given_name"]
+    readonly_fields = [
+        "stage",
+        "stage_before_hold",
+        "stage_changed_at",
+        "status_reason",
+        "next_steps",
+    ]
+    exclude = ["entered_in_error", "entered_in_error_reason"]
+    inlines = [CareTeamInline, SurgeryInline, DecisionInline, TransitionInline]
+    action_form = StageActionForm
+    actions = ["move_to_stage"]
+    autocomplete_fields = ["patient"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         return (
-            super().get_queryset(request).select_related("user", "team").prefetch_related("roles")
+            super()
+            .get_queryset(request)
+            .filter(entered_in_error=False)
+            .select_related("patient", "implant_system", "lead_clinician")
         )
+
+    @admin.display(description="Next steps")
+    def next_steps(self, obj: Case) -> str:
+        if not obj.pk:
+            return "-"
+        steps = pathway.next_steps(services.case_facts(obj), frozenset(pathway.Role.values))
+        return (
+            format_html_join(
+                "",
+                "<div>{}: {}</div>",
+                ((step.to, "possible" if step.permitted else step.refusal) for step in steps),
+            )
+            or "-"
+        )
+
+    @admin.action(description="Move selected cases to the chosen stage")
+    def move_to_stage(self, request: HttpRequest, queryset: QuerySet[Case]) -> None:
+        to = request.POST.get("to", "")
+        reason = request.POST.get("reason", "")
+        if not to:
+            self.message_user(request, "Choose a stage to move to.", level=messages.WARNING)
+            return
+        for case in queryset:
+            try:
+                services.case_transition(actor=request.user, case_id=case.pk, to=to, reason=reason)
+            except DomainError as exc:
+                self.message_user(request, f"{case}: {exc.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{case}: moved to {to}.", level=messages.SUCCESS)
+
+    def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
+        data = {f: form.cleaned_data[f] for f in form.cleaned_data if f not in ("team",)}
+        if change:
+            changed = {f: data[f] for f in form.changed_data if f in data}
+            services.case_update(actor=request.user, case=obj, **changed)
+        else:
+            data.pop("patient")
+            created = services.case_create(
+                actor=request.user, team=obj.patient.team, patient=obj.patient, **data
+            )
+            obj.pk = created.pk
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is CareTeamMember and form.instance.pk:
+            services.case_update(
+                actor=request.user,
+                case=form.instance,
+                care_team=[
+                    (f.cleaned_data["user"], f.cleaned_data["role"])
+                    for f in formset.forms
+                    if f.cleaned_data and not f.cleaned_data.get("DELETE")
+                ],
+            )
+            return
+        super().save_formset(request, form, formset, change)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*self.exclude, "team"]
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(TeamScopedAdmin):
+    team_lookup = "case__team_id"
+    list_display = ["case", "assessed_on", "assessed_by"]
+    readonly_fields = ["assessed_by", "eligibility_summary"]
+    exclude = ["entered_in_error", "entered_in_error_reason"]
+    autocomplete_fields = ["case"]
+
+    @admin.display(description="Eligibility summary (informs the MDT; never decides)")
+    def eligibility_summary(self, obj: Assessment) -> str:
+        if not obj.pk:
+            return "Saved assessments show their summary here."
+        summary = selectors.eligibility_summary(obj)
+        parts = [
+            ("Absolute contraindications", [f.message for f in summary.absolute_contraindications]),
+            ("Relative contraindications", [f.message for f in summary.relative_contraindications]),
+            ("Socket failure criterion", ["met" if summary.socket_failure_met else "not met"]),
+            ("Still missing", summary.missing_items),
+        ]
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong>: {}</p>",
+            ((title, "; ".join(items) or "none") for title, items in parts),
+        )
+
+    def save_model(self, request: HttpRequest, obj: Assessment, form: Any, change: bool) -> None:
+        services.assessment_save(actor=request.user, assessment=obj)
+
+
+class ComponentInline(admin.TabularInline):
+    model = ImplantComponent
+    extra = 1
+    can_delete = False
+
+
+@admin.register(Surgery)
+class SurgeryAdmin(TeamScopedAdmin):
+    team_lookup = "case__team_id"
+    list_display = ["case", "kind", "planned_date", "performed_date", "outcome"]
+    list_filter = ["kind", "outcome"]
+    exclude = ["entered_in_error", "entered_in_error_reason"]
+    inlines = [ComponentInline]
+    autocomplete_fields = ["case"]
+
+    def save_model(self, request: HttpRequest, obj: Surgery, form: Any, change: bool) -> None:
+        data = {f: form.cleaned_data[f] for f in form.cleaned_data if f not in ("surgeons",)}
+        if change:
+            changed = {f: data[f] for f in form.changed_data if f in data}
+            changed.pop("case", None)
+            services.surgery_update(
+                actor=request.user,
+                surgery=obj,
+                surgeons=form.cleaned_data.get("surgeons"),
+                **changed,
+            )
+        else:
+            created = services.surgery_record(
+                actor=request.user, surgeons=form.cleaned_data.get("surgeons", []), **data
+            )
+            obj.pk = created.pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Surgeons are set by the service; only component rows are saved here.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
+
+@admin.register(MdtDecision)
+class MdtDecisionAdmin(TeamScopedAdmin):
+    team_lookup = "case__team_id"
+    list_display = ["case", "meeting_date", "outcome", "decided_by"]
+    list_filter = ["outcome"]
+    readonly_fields = ["decided_by"]
+    exclude = ["entered_in_error", "entered_in_error_reason"]
+    autocomplete_fields = ["case"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: MdtDecision, form: Any, change: bool) -> None:
+        created = services.mdt_decision_record(
+            actor=request.user,
+            case=form.cleaned_data["case"],
+            meeting_date=form.cleaned_data["meeting_date"],
+            outcome=form.cleaned_data["outcome"],
+            reasons=form.cleaned_data["reasons"],
+            attendees=form.cleaned_data.get("attendees", []),
+        )
+        obj.pk = created.pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Attendees are set by the service."""
+
+
+@admin.register(StageTransition)
+class StageTransitionAdmin(admin.ModelAdmin):
+    """The transition log: read-only, never deleted."""
+
+    list_display = ["case", "from_stage", "to_stage", "effective_date", "actor", "recorded_at"]
+    list_filter = ["to_stage"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StageTransition]:
+        qs = super().get_queryset(request).select_related("case__patient", "actor")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(case__team_id__in=access.team_ids(request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -73,3 +73,190 @@ def demo_logins() -> list[tuple[str, str]]:
     logins += [(u, ", ".join(Role(r).label for r in roles)) for u, _, _, roles in DEMO_STAFF]
     logins.append(("north-coordinator", "Coordinator, other team"))
     return logins
+
+
+# --- Clinical demo data -----------------------------------------------------------------------
+
+EXAMPLE_IMPLANTS = [
+    # Example entries only: the team must check every value against the IFU.
+    dict(
+        manufacturer="Integrum",
+        name="OPRA Implant System (example)",
+        fixation="screw",
+        usual_staging="two_stage",
+        min_residual_bone_length_mm=160,
+        bones="femur, humerus",
+    ),
+    dict(
+        manufacturer="Permedica",
+        name="OGAP-OPL (example)",
+        fixation="press_fit",
+        usual_staging="single_stage",
+        min_residual_bone_length_mm=140,
+        bones="femur, tibia",
+    ),
+    dict(
+        manufacturer="Generic",
+        name="Press-fit two-stage (example)",
+        fixation="press_fit",
+        usual_staging="two_stage",
+        min_residual_bone_length_mm=120,
+        bones="femur, tibia",
+    ),
+]
+
+TWO_STAGE_PATH = [
+    "screening",
+    "assessment",
+    "mdt_review",
+    "awaiting_surgery",
+    "stage1_surgery",
+    "interstage",
+    "stage2_surgery",
+    "rehabilitation",
+    "follow_up",
+    "discharged",
+]
+SINGLE_STAGE_PATH = [
+    "screening",
+    "assessment",
+    "mdt_review",
+    "awaiting_surgery",
+    "stage1_surgery",
+    "rehabilitation",
+    "follow_up",
+    "discharged",
+]
+
+# (hospital number, given, family, staging plan, target stage, side exit or None)
+DEMO_CASES = [
+    ("DEMO-0001", "Alex", "Example", "two_stage", "referred", None),
+    ("DEMO-0002", "Billie", "Sample", "single_stage", "screening", None),
+    ("DEMO-0003", "Casey", "Testcase", "two_stage", "assessment", None),
+    ("DEMO-0004", "Dana", "Placeholder", "single_stage", "mdt_review", None),
+    ("DEMO-0005", "Eli", "Fictional", "two_stage", "awaiting_surgery", None),
+    ("DEMO-0006", "Frankie", "Madeup", "two_stage", "stage1_surgery", None),
+    ("DEMO-0007", "Gray", "Notreal", "two_stage", "interstage", None),
+    ("DEMO-0008", "Harper", "Invented", "two_stage", "stage2_surgery", None),
+    ("DEMO-0009", "Indy", "Specimen", "single_stage", "rehabilitation", None),
+    ("DEMO-0010", "Jules", "Dummy", "two_stage", "rehabilitation", None),
+    ("DEMO-0011", "Kit", "Mockup", "single_stage", "follow_up", None),
+    ("DEMO-0012", "Lee", "Sketch", "two_stage", "discharged", None),
+    ("DEMO-0013", "Morgan", "Standin", "single_stage", "assessment", "on_hold"),
+    ("DEMO-0014", "Noel", "Proxy", "two_stage", "mdt_review", "declined"),
+    ("DEMO-0015", "Oakley", "Figure", "single_stage", "screening", "withdrawn"),
+    ("DEMO-0016", "Parker", "Surrogate", "single_stage", "follow_up", "explanted"),
+]
+
+
+def seed_clinical(teams: DemoTeams) -> None:
+    from datetime import date, timedelta
+
+    from . import pathway, services
+    from .models import ImplantSystem, Patient
+
+    team = teams.main
+    User = get_user_model()
+    coordinator = User.objects.get(username="coordinator")
+    surgeon = User.objects.get(username="surgeon")
+    physio = User.objects.get(username="physio")
+    implants = {}
+    for spec in EXAMPLE_IMPLANTS:
+        implant, _ = ImplantSystem.objects.get_or_create(
+            team=None,
+            manufacturer=spec["manufacturer"],
+            name=spec["name"],
+            defaults={
+                **spec,
+                "is_example": True,
+                "notes": "Example entry: check every value against the IFU.",
+            },
+        )
+        implants[spec["usual_staging"]] = implant
+
+    today = services.team_today(team)
+    for n, (number, given, family, plan, target, exit_to) in enumerate(DEMO_CASES):
+        if Patient.objects.filter(team=team, hospital_number=number).exists():
+            continue
+        patient = services.patient_create(
+            actor=coordinator,
+            team=team,
+            hospital_number=number,
+            given_name=given,
+            family_name=family,
+            date_of_birth=date(1960 + n, 1 + n % 12, 10),
+            sex=["female", "male", "other"][n % 3],
+            weight_kg=70 + n,
+        )
+        case = services.case_create(
+            actor=coordinator,
+            team=team,
+            patient=patient,
+            side=["left", "right"][n % 2],
+            amputation_level="transfemoral",
+            bone="femur",
+            residual_bone_length_mm=180 + n,
+            amputation_cause="trauma",
+            referral_date=today - timedelta(days=400),
+            referral_source="Demo referral",
+            implant_system=implants[plan],
+            staging_plan=plan,
+            lead_clinician=surgeon,
+            care_team=[
+                (surgeon, "surgeon"),
+                (physio, "physiotherapist"),
+                (coordinator, "coordinator"),
+            ],
+        )
+        path = TWO_STAGE_PATH if plan == "two_stage" else SINGLE_STAGE_PATH
+        steps = path[: path.index(target) + 1] if target != "referred" else []
+        day = today - timedelta(days=390)
+        for stage in steps:
+            allowed = pathway.roles_allowed(case.stage, stage)
+            actor = surgeon if "surgeon" in allowed else coordinator
+            if stage == "awaiting_surgery":
+                services.mdt_decision_record(
+                    actor=coordinator,
+                    case=case,
+                    meeting_date=day,
+                    outcome="eligible",
+                    reasons="Meets criteria (demo).",
+                    attendees=[coordinator, surgeon, physio],
+                )
+            if stage in ("interstage", "rehabilitation") and case.stage == "stage1_surgery":
+                kind = "stage1" if plan == "two_stage" else "single_stage"
+                services.surgery_record(
+                    actor=surgeon,
+                    case=case,
+                    kind=kind,
+                    performed_date=day,
+                    surgeons=[surgeon],
+                    outcome="uneventful",
+                )
+            if stage == "rehabilitation" and case.stage == "stage2_surgery":
+                services.surgery_record(
+                    actor=surgeon,
+                    case=case,
+                    kind="stage2",
+                    performed_date=day,
+                    surgeons=[surgeon],
+                    outcome="uneventful",
+                )
+            case = services.case_transition(
+                actor=actor, case_id=case.pk, to=stage, effective_date=day, reason="Demo pathway"
+            )
+            day += timedelta(days=30 if stage != "rehabilitation" else 60)
+            day = min(day, today)
+        if exit_to == "explanted":
+            services.surgery_record(
+                actor=surgeon,
+                case=case,
+                kind="removal",
+                performed_date=today,
+                surgeons=[surgeon],
+                notes="Demo: septic loosening",
+            )
+        if exit_to:
+            services.case_transition(
+                actor=surgeon, case_id=case.pk, to=exit_to, reason=f"Demo: {exit_to}"
+            )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
     status_code = 400
@@ -13,12 +15,12 @@ class DomainError(Exception):
         message: str,
         *,
         fields: dict[str, list[str]] | None = None,
-        extra: dict[str, object] | None = None,
+        extra: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
-        self.extra = extra or {}
+        self.extra = dict(extra or {})
 
 
 class RuleViolation(DomainError):

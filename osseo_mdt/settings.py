@@ -6,6 +6,7 @@ in-process, email printed to the console.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -165,6 +166,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "cases.pathway.Stage",
+        "StagingPlanEnum": "cases.pathway.StagingPlan",
+    },
 }
 
 LOGGING = {
@@ -191,3 +196,8 @@ CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {
     "task": "scheduling.record_heartbeat",
     "schedule": 300.0,
 }
+
+# Relative-contraindication thresholds for the eligibility summary (cases/eligibility.py,
+# EligibilityThresholds); a centre overrides them with ELIGIBILITY_THRESHOLDS, a JSON object,
+# e.g. {"bmi_above": 35, "age_over": 75}.
+ELIGIBILITY_THRESHOLDS: dict[str, Any] = env.json("ELIGIBILITY_THRESHOLDS", default={})
