@@ -10,8 +10,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .pathway import OPEN_STAGES, DecisionOutcome, Stage, StagingPlan, SurgeryKind
-from .roles import Role
+from ..pathway import OPEN_STAGES, DecisionOutcome, Stage, StagingPlan, SurgeryKind
+from ..roles import Role
 
 
 def validate_time_zone(value: str) -> None:
@@ -514,3 +514,34 @@ class StageTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_stage} -> {self.to_stage}"
+
+
+__all__ = [
+    "MAX_BODY_WEIGHT_KG",
+    "MAX_RESIDUAL_BONE_MM",
+    "MIN_BIRTH_DATE",
+    "MIN_BODY_WEIGHT_KG",
+    "AmputationCause",
+    "AmputationLevel",
+    "Assessment",
+    "Bone",
+    "CareTeamMember",
+    "Case",
+    "ClinicalRecord",
+    "Fixation",
+    "ImplantComponent",
+    "ImplantSystem",
+    "MdtDecision",
+    "Membership",
+    "MembershipRole",
+    "Patient",
+    "PatientWeight",
+    "Sex",
+    "Side",
+    "StageTransition",
+    "Surgery",
+    "SurgeryOutcome",
+    "Team",
+    "not_in_future",
+    "validate_time_zone",
+]
