@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -152,7 +153,7 @@ DEMO_CASES = [
 def seed_clinical(teams: DemoTeams) -> None:
     from datetime import date, timedelta
 
-    from . import pathway, services
+    from . import services
     from .models import ImplantSystem, Patient
 
     team = teams.main
@@ -208,45 +209,14 @@ def seed_clinical(teams: DemoTeams) -> None:
                 (coordinator, "coordinator"),
             ],
         )
-        path = TWO_STAGE_PATH if plan == "two_stage" else SINGLE_STAGE_PATH
-        steps = path[: path.index(target) + 1] if target != "referred" else []
-        day = today - timedelta(days=390)
-        for stage in steps:
-            allowed = pathway.roles_allowed(case.stage, stage)
-            actor = surgeon if "surgeon" in allowed else coordinator
-            if stage == "awaiting_surgery":
-                services.mdt_decision_record(
-                    actor=coordinator,
-                    case=case,
-                    meeting_date=day,
-                    outcome="eligible",
-                    reasons="Meets criteria (demo).",
-                    attendees=[coordinator, surgeon, physio],
-                )
-            if stage in ("interstage", "rehabilitation") and case.stage == "stage1_surgery":
-                kind = "stage1" if plan == "two_stage" else "single_stage"
-                services.surgery_record(
-                    actor=surgeon,
-                    case=case,
-                    kind=kind,
-                    performed_date=day,
-                    surgeons=[surgeon],
-                    outcome="uneventful",
-                )
-            if stage == "rehabilitation" and case.stage == "stage2_surgery":
-                services.surgery_record(
-                    actor=surgeon,
-                    case=case,
-                    kind="stage2",
-                    performed_date=day,
-                    surgeons=[surgeon],
-                    outcome="uneventful",
-                )
-            case = services.case_transition(
-                actor=actor, case_id=case.pk, to=stage, effective_date=day, reason="Demo pathway"
-            )
-            day += timedelta(days=30 if stage != "rehabilitation" else 60)
-            day = min(day, today)
+        case = walk_case(
+            case,
+            target,
+            coordinator=coordinator,
+            surgeon=surgeon,
+            attendees=[coordinator, surgeon, physio],
+            start=today - timedelta(days=390),
+        )
         if exit_to == "explanted":
             services.surgery_record(
                 actor=surgeon,
@@ -260,3 +230,58 @@ def seed_clinical(teams: DemoTeams) -> None:
             services.case_transition(
                 actor=surgeon, case_id=case.pk, to=exit_to, reason=f"Demo: {exit_to}"
             )
+
+
+def walk_case(
+    case: Any,
+    target: str,
+    *,
+    coordinator: Any,
+    surgeon: Any,
+    attendees: list[Any] | None = None,
+    start: Any = None,
+    step_days: int = 30,
+) -> Any:
+    """Move a case along its main path to `target` as a team would: an eligible MDT decision
+    before awaiting_surgery, each stoma-making surgery performed before the stage after it.
+    Dates start at `start` (default: the referral date) and advance `step_days` per step,
+    never past today."""
+    from datetime import timedelta
+
+    from . import pathway, services
+
+    path = TWO_STAGE_PATH if case.staging_plan == "two_stage" else SINGLE_STAGE_PATH
+    steps = path[: path.index(target) + 1] if target != "referred" else []
+    today = services.team_today(case.team)
+    day = start or case.referral_date
+    for stage in steps:
+        if stage == "awaiting_surgery":
+            services.mdt_decision_record(
+                actor=coordinator,
+                case=case,
+                meeting_date=day,
+                outcome="eligible",
+                reasons="Meets criteria.",
+                attendees=attendees or [coordinator, surgeon],
+            )
+        surgery_kind = None
+        if stage in ("interstage", "rehabilitation") and case.stage == "stage1_surgery":
+            surgery_kind = "stage1" if case.staging_plan == "two_stage" else "single_stage"
+        if stage == "rehabilitation" and case.stage == "stage2_surgery":
+            surgery_kind = "stage2"
+        if surgery_kind:
+            services.surgery_record(
+                actor=surgeon,
+                case=case,
+                kind=surgery_kind,
+                performed_date=day,
+                surgeons=[surgeon],
+                outcome="uneventful",
+            )
+        allowed = pathway.roles_allowed(case.stage, stage)
+        actor = surgeon if "surgeon" in allowed else coordinator
+        case = services.case_transition(
+            actor=actor, case_id=case.pk, to=stage, effective_date=day, reason="Pathway step"
+        )
+        day = min(day + timedelta(days=step_days), today)
+    return case
