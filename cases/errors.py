@@ -31,7 +31,7 @@ class RuleViolation(DomainError):
 
     @classmethod
     def on(cls, field: str, message: str) -> RuleViolation:
-        return cls(message, fields={field: [message]})
+        return cls(f"{field}: {message}", fields={field: [message]})
 
 
 class NotPermitted(DomainError):

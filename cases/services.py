@@ -77,10 +77,18 @@ def _mark_clean_and_save(obj: models.Model, exclude: Iterable[str] = ()) -> None
 # --- Patients ---------------------------------------------------------------------------------
 
 
+def _check_hospital_number(patient: Patient) -> None:
+    # The unique constraint is the backstop for a race (IntegrityError -> 409).
+    taken = Patient.objects.filter(team_id=patient.team_id, hospital_number=patient.hospital_number)
+    if taken.exclude(pk=patient.pk).exists():
+        raise RuleViolation.on("hospital_number", "is already used by a patient of this team.")
+
+
 @transaction.atomic
 def patient_create(*, actor: Any, team: Team, weight_kg: Any = None, **fields: Any) -> Patient:
     require_write(actor, team.pk, "patient")
     patient = Patient(team=team, **fields)
+    _check_hospital_number(patient)
     _mark_clean_and_save(patient)
     if weight_kg is not None:
         patient_weight_record(actor=actor, patient=patient, weight_kg=weight_kg)
@@ -93,6 +101,7 @@ def patient_update(*, actor: Any, patient: Patient, **changes: Any) -> Patient:
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     for name, value in changes.items():
         setattr(patient, name, value)
+    _check_hospital_number(patient)
     _mark_clean_and_save(patient)
     return patient
 

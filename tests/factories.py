@@ -50,3 +50,52 @@ def member(team: Team, *roles: str, user: Any = None, **user_fields: Any) -> Any
 
     access.forget(user)
     return user
+
+
+# --- The clinical record (built through the services, as users would) -------------------------
+
+
+def patient(team: Team, actor: Any = None, **fields: Any) -> Any:
+    from datetime import date
+
+    from cases import services
+
+    actor = actor or member(team, "coordinator")
+    n = Team.objects.count() * 1000 + _next()
+    defaults = {
+        "hospital_number": f"H{n:06d}",
+        "given_name": "Robin",
+        "family_name": f"Testpatient{n}",
+        "date_of_birth": date(1970, 5, 17),
+        "sex": "female",
+    }
+    return services.patient_create(actor=actor, team=team, **{**defaults, **fields})
+
+
+def case(team: Team, actor: Any = None, **fields: Any) -> Any:
+    from datetime import timedelta
+
+    from cases import services
+
+    actor = actor or member(team, "coordinator")
+    today = services.team_today(team)
+    defaults = {
+        "side": "left",
+        "amputation_level": "transfemoral",
+        "bone": "femur",
+        "residual_bone_length_mm": 200,
+        "staging_plan": "two_stage",
+        "referral_date": today - timedelta(days=365),
+    }
+    fields = {**defaults, **fields}
+    if "patient" not in fields:
+        fields["patient"] = patient(team, actor)
+    return services.case_create(actor=actor, team=team, **fields)
+
+
+_counter = [0]
+
+
+def _next() -> int:
+    _counter[0] += 1
+    return _counter[0]

@@ -86,6 +86,11 @@ MAX_BODY_WEIGHT_KG = 300
 MAX_RESIDUAL_BONE_MM = 600
 
 
+def born_after_1900(value: date) -> None:
+    if value < MIN_BIRTH_DATE:
+        raise ValidationError("may not be before 1900.")
+
+
 def not_in_future(value: date) -> None:
     if value > timezone.localdate():
         raise ValidationError("may not be in the future.")
@@ -116,7 +121,7 @@ class Patient(ClinicalRecord):
     hospital_number = models.CharField(max_length=40)
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField(validators=[not_in_future])
+    date_of_birth = models.DateField(validators=[not_in_future, born_after_1900])
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
@@ -543,5 +548,6 @@ __all__ = [
     "SurgeryOutcome",
     "Team",
     "not_in_future",
+    "born_after_1900",
     "validate_time_zone",
 ]
