@@ -1,6 +1,6 @@
 """The case pathway: which stage a case may move to next, on whose word, and on what evidence.
 
-Pure rules: plain values in, plain values out, no database. ``services.transition_case``
+Pure rules: plain values in, plain values out, no database. ``services.case_transition``
 gathers the facts, calls :func:`check_transition`, and writes the move.
 
 Main path::
