@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from scheduling.views import calendar_feed
+
 from . import health
 
 admin.site.site_header = "osseo-mdt"
@@ -12,6 +14,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include("osseo_mdt.api.urls")),
     path("admin/", admin.site.urls),
+    path("calendar/<str:token>.ics", calendar_feed, name="calendar-feed"),
 ]
 
 handler404 = "osseo_mdt.api.errors.json_not_found"

@@ -8,7 +8,7 @@ from cases.api.urls import register as register_cases
 from cases.api.views import MeView
 from scheduling.api.urls import register as register_scheduling
 
-from .auth import TokenView
+from .auth import RevokeAllTokensView, RevokeTokenView, TokenView
 
 router = DefaultRouter()
 register_cases(router)
@@ -16,6 +16,8 @@ register_scheduling(router)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/token/revoke/", RevokeTokenView.as_view(), name="api-token-revoke"),
+    path("auth/token/revoke-all/", RevokeAllTokensView.as_view(), name="api-token-revoke-all"),
     path("me/", MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
