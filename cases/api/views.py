@@ -25,6 +25,7 @@ from cases.models import (
     Surgery,
 )
 from cases.permissions import require_write
+from osseo_mdt.api.concurrency import IF_MATCH, PRECONDITION_RESPONSES, ETagMixin
 
 from . import serializers as s
 
@@ -83,14 +84,22 @@ class PatientFilter(django_filters.FilterSet):
         )
 
 
+def conditional_update(tag: str, serializer: Any) -> Any:
+    return extend_schema(
+        tags=[tag],
+        parameters=[IF_MATCH],
+        responses={200: serializer, **PRECONDITION_RESPONSES},
+    )
+
+
 @extend_schema_view(
     list=extend_schema(tags=["patients"]),
     retrieve=extend_schema(tags=["patients"]),
     create=extend_schema(tags=["patients"]),
-    update=extend_schema(tags=["patients"]),
-    partial_update=extend_schema(tags=["patients"]),
+    update=conditional_update("patients", s.PatientSerializer),
+    partial_update=conditional_update("patients", s.PatientSerializer),
 )
-class PatientViewSet(RecordViewSet):
+class PatientViewSet(ETagMixin, RecordViewSet):
     serializer_class = s.PatientSerializer
     filterset_class = PatientFilter
     ordering_fields = ["hospital_number", "family_name", "created_at"]
@@ -181,10 +190,10 @@ TAGS_CASES = extend_schema(tags=["cases"])
     list=TAGS_CASES,
     retrieve=TAGS_CASES,
     create=TAGS_CASES,
-    update=TAGS_CASES,
-    partial_update=TAGS_CASES,
+    update=conditional_update("cases", s.CaseSerializer),
+    partial_update=conditional_update("cases", s.CaseSerializer),
 )
-class CaseViewSet(RecordViewSet):
+class CaseViewSet(ETagMixin, RecordViewSet):
     serializer_class = s.CaseSerializer
     filterset_class = CaseFilter
     ordering_fields = ["referral_date", "stage_changed_at", "created_at", "stage"]

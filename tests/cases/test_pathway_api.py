@@ -196,8 +196,12 @@ def test_a_stale_expected_stage_is_409(team, coordinator) -> None:
 
 def test_the_stage_cannot_be_written_through_the_case_endpoint(team, coordinator) -> None:
     c = case(team, coordinator)
-    response = client_for(coordinator).patch(
-        f"/api/v1/cases/{c.pk}/", {"stage": "discharged", "referral_source": "GP"}
+    client = client_for(coordinator)
+    etag = client.get(f"/api/v1/cases/{c.pk}/").headers["ETag"]
+    response = client.patch(
+        f"/api/v1/cases/{c.pk}/",
+        {"stage": "discharged", "referral_source": "GP"},
+        HTTP_IF_MATCH=etag,
     )
     assert response.status_code == 200
     assert response.json()["stage"] == "referred"

@@ -1,0 +1,71 @@
+"""Optimistic concurrency for updates: responses carry an ETag; PUT/PATCH must send it back
+in If-Match. A stale one gets 412 (someone changed the record since you read it), none gets
+428. The comparison runs under the row lock, in the same transaction as the update."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_code = "precondition_required"
+    default_detail = "Send the record's ETag in an If-Match header to change it."
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The record changed since you read it: fetch it again and retry."
+
+
+def etag_of(instance: Any) -> str:
+    stamp = f"{instance._meta.label}:{instance.pk}:{instance.updated_at.isoformat()}"
+    return '"' + hashlib.sha256(stamp.encode()).hexdigest()[:32] + '"'
+
+
+IF_MATCH = OpenApiParameter(
+    name="If-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag from your last read of this record.",
+)
+PRECONDITION_RESPONSES = {
+    412: OpenApiResponse(description="Stale If-Match: the record changed since you read it."),
+    428: OpenApiResponse(description="If-Match header missing."),
+}
+
+
+class ETagMixin:
+    """For viewsets of models with `updated_at`: ETag on reads and writes, If-Match on
+    updates."""
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().retrieve(request, *args, **kwargs)  # type: ignore[misc]
+        response["ETag"] = etag_of(self.get_object())  # type: ignore[attr-defined]
+        return response
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        sent = request.headers.get("If-Match")
+        if not sent:
+            raise PreconditionRequired()
+        with transaction.atomic():
+            current = self.get_object()  # type: ignore[attr-defined]
+            locked = type(current).objects.select_for_update().get(pk=current.pk)
+            offered = {tag.strip() for tag in sent.split(",")}
+            if not offered & {etag_of(locked), "*"}:
+                raise PreconditionFailed()
+            response = super().update(request, *args, **kwargs)  # type: ignore[misc]
+        fresh = type(current).objects.get(pk=current.pk)
+        response["ETag"] = etag_of(fresh)
+        return response
