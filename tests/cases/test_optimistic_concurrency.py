@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def setup():  # type: ignore[no-untyped-def]
+def setup() -> tuple[APIClient, Case]:
     team = TeamFactory.create()
     coordinator = member(team, "coordinator")
     client = APIClient()
