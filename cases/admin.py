@@ -8,9 +8,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import access, pathway, selectors, services
@@ -19,17 +20,28 @@ from .models import (
     Assessment,
     CareTeamMember,
     Case,
+    Complication,
     ImplantComponent,
     ImplantSystem,
     MdtDecision,
     Membership,
     MembershipRole,
+    OutcomeMeasure,
     Patient,
     PatientWeight,
+    ProsthesisSetting,
+    RehabPhase,
+    RehabPlan,
+    RehabProtocol,
+    RehabSession,
+    SafetyFlag,
     StageTransition,
     Surgery,
     Team,
+    Treatment,
 )
+from .permissions import WRITE_ROLES
+from .rehab import StomaFinding
 
 
 class MembershipRoleInline(admin.TabularInline):
@@ -213,6 +225,7 @@ class CaseAdmin(TeamScopedAdmin):
         "stage_changed_at",
         "status_reason",
         "next_steps",
+        "rehab_chart",
     ]
     exclude = ["entered_in_error", "entered_in_error_reason"]
     inlines = [CareTeamInline, SurgeryInline, DecisionInline, TransitionInline]
@@ -226,6 +239,16 @@ class CaseAdmin(TeamScopedAdmin):
             .get_queryset(request)
             .filter(entered_in_error=False)
             .select_related("patient", "implant_system", "lead_clinician")
+        )
+
+    @admin.display(description="Rehabilitation progress")
+    def rehab_chart(self, obj: Case) -> str:
+        if not obj.pk:
+            return "-"
+        return format_html(
+            '<img src="{}" alt="Rehabilitation progress chart: target and achieved load, pain, '
+            'flags and complications" style="max-width: 100%; height: auto;">',
+            reverse("case-rehab-chart", args=[obj.pk]),
         )
 
     @admin.display(description="Next steps")
@@ -402,3 +425,361 @@ class StageTransitionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# =============================================================================================
+# --- Rehabilitation and monitoring -----------------------------------------------------------
+# Sessions, complications, outcomes, plans and prosthesis settings are added through their
+# services and never edited afterwards (a wrong one is marked entered in error; a setting is
+# changed by adding the new one). Who may add what follows cases/permissions.py, not the
+# Django model permissions: prosthesis settings are the prosthetist's alone, even for a
+# superuser who is not one.
+
+
+def _holds_write_role(request: HttpRequest, record: str) -> bool:
+    roles = set().union(*access.roles_by_team(request.user).values())
+    return bool(roles & WRITE_ROLES[record])
+
+
+class ServiceWrittenAdmin(TeamScopedAdmin):
+    """Add through a service; never change (the change page shows the record read-only)."""
+
+    team_lookup = "case__team_id"
+    write_record = ""
+    add_fields: list[str] = []
+    exclude = ["entered_in_error", "entered_in_error_reason"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).filter(entered_in_error=False)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _holds_write_role(request, self.write_record)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.add_fields if obj is None else super().get_fields(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "case" and not request.user.is_superuser:
+            kwargs["queryset"] = selectors.cases_for(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def create(self, request: HttpRequest, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        created = self.create(request, dict(form.cleaned_data))
+        obj.__dict__.update(created.__dict__)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Everything is written by the service."""
+
+
+class RehabPhaseInline(admin.TabularInline):
+    model = RehabPhase
+    extra = 0
+    fields = [
+        "position",
+        "name",
+        "length_days",
+        "start_load_pct",
+        "end_load_pct",
+        "sessions_per_day",
+        "walking_aid",
+        "instructions",
+    ]
+
+    def _editable(self, request: HttpRequest, obj: Any) -> bool:
+        return obj is None or RehabProtocolAdmin.may_edit(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._editable(request, obj)
+
+
+@admin.register(RehabProtocol)
+class RehabProtocolAdmin(SimpleHistoryAdmin):
+    """Versioned: a version used by a plan is read-only; "Make a new version" copies it
+    (a shared example is copied into your team)."""
+
+    list_display = ["name", "version", "code", "team", "is_example", "is_active", "in_use"]
+    list_filter = ["is_example", "is_active", "team"]
+    search_fields = ["name", "code"]
+    readonly_fields = ["version", "supersedes", "is_example", "created_by", "created_at"]
+    inlines = [RehabPhaseInline]
+    actions = ["make_new_version"]
+
+    @staticmethod
+    def may_edit(request: HttpRequest, protocol: RehabProtocol) -> bool:
+        if protocol.is_in_use:
+            return False
+        if protocol.team_id is None:
+            return bool(request.user.is_superuser)
+        roles = access.roles_in(request.user, protocol.team_id)
+        return request.user.is_superuser or bool(roles & WRITE_ROLES["rehab_protocol"])
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RehabProtocol]:
+        qs = super().get_queryset(request).select_related("team")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(Q(team__isnull=True) | Q(team_id__in=access.team_ids(request.user)))
+
+    @admin.display(boolean=True, description="In use")
+    def in_use(self, obj: RehabProtocol) -> bool:
+        return obj.is_in_use
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or _holds_write_role(request, "rehab_protocol")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return self.has_add_permission(request)
+        return self.may_edit(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "team" and not request.user.is_superuser:
+            kwargs["queryset"] = Team.objects.filter(pk__in=access.team_ids(request.user))
+            kwargs["required"] = True
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: RehabProtocol, form: Any, change: bool) -> None:
+        if change:
+            services.require_protocol_editable(obj)
+        else:
+            obj.created_by_id = request.user.pk
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Make a new version of the selected protocols", permissions=["view"])
+    def make_new_version(self, request: HttpRequest, queryset: QuerySet[RehabProtocol]) -> None:
+        team_ids = access.team_ids(request.user)
+        team = Team.objects.filter(pk=team_ids[0]).first() if len(team_ids) == 1 else None
+        for protocol in queryset:
+            try:
+                copy = services.rehab_protocol_new_version(
+                    actor=request.user, protocol=protocol, team=team
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{protocol}: {exc.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{copy} created: edit it before use.")
+
+
+@admin.register(RehabPlan)
+class RehabPlanAdmin(ServiceWrittenAdmin):
+    write_record = "rehab_plan"
+    add_fields = ["case", "protocol", "start_date", "load_cap_kg", "notes"]
+    list_display = ["case", "protocol", "start_date", "body_weight_kg", "load_cap_kg", "ended_on"]
+    list_filter = ["protocol"]
+    autocomplete_fields = ["case"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None and "start_date" in form.base_fields:
+            form.base_fields["start_date"].required = False
+            form.base_fields[
+                "start_date"
+            ].help_text = "Empty: the stoma-making surgery's date plus the protocol's delay."
+        return form
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "protocol":
+            kwargs["queryset"] = RehabProtocol.objects.filter(is_active=True).filter(
+                Q(team__isnull=True) | Q(team_id__in=access.team_ids(request.user))
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def create(self, request: HttpRequest, data: dict[str, Any]) -> Any:
+        return services.rehab_plan_start(actor=request.user, **data)
+
+
+SESSION_FIELDS = [
+    "case",
+    "session_date",
+    "load_kg",
+    "load_leg",
+    "load_measured_with",
+    "duration_minutes",
+    "pain_nrs_before",
+    "pain_nrs_after",
+    "walking_aid",
+    "stoma_findings",
+    "wear_hours_per_day",
+    "notes",
+]
+
+
+class RehabSessionForm(forms.ModelForm):
+    stoma_findings = forms.MultipleChoiceField(
+        choices=StomaFinding.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = RehabSession
+        fields = SESSION_FIELDS
+
+
+@admin.register(RehabSession)
+class RehabSessionAdmin(ServiceWrittenAdmin):
+    form = RehabSessionForm
+    write_record = "rehab_session"
+    add_fields = SESSION_FIELDS
+    list_display = [
+        "case",
+        "session_date",
+        "load_kg",
+        "target_kg",
+        "pain_nrs_before",
+        "pain_nrs_after",
+        "flag_kinds",
+        "recorded_by",
+    ]
+    list_filter = ["holds_plan", "session_date"]
+    autocomplete_fields = ["case"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("case__patient", "recorded_by")
+
+    def create(self, request: HttpRequest, data: dict[str, Any]) -> Any:
+        session = services.rehab_session_record(actor=request.user, **data)
+        for flag in session.raised_flags:
+            self.message_user(request, f"Flag raised: {flag.detail}", level=messages.WARNING)
+        return session
+
+
+COMPLICATION_FIELDS = [
+    "case",
+    "kind",
+    "infection_grade",
+    "onset_date",
+    "severity",
+    "treatments",
+    "surgery",
+    "description",
+    "resolved_on",
+]
+
+
+class ComplicationForm(forms.ModelForm):
+    treatments = forms.MultipleChoiceField(
+        choices=Treatment.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Complication
+        fields = COMPLICATION_FIELDS
+
+
+@admin.register(Complication)
+class ComplicationAdmin(ServiceWrittenAdmin):
+    form = ComplicationForm
+    write_record = "complication"
+    add_fields = COMPLICATION_FIELDS
+    list_display = ["case", "kind", "infection_grade", "severity", "onset_date", "resolved_on"]
+    list_filter = ["kind", "severity", "infection_grade"]
+    autocomplete_fields = ["case"]
+    actions = ["resolve_today"]
+
+    def create(self, request: HttpRequest, data: dict[str, Any]) -> Any:
+        complication = services.complication_record(actor=request.user, **data)
+        if services.complication_suggests_on_hold(complication, complication.case):
+            self.message_user(
+                request,
+                "Serious complication: the surgeon has an urgent task. Consider putting the "
+                "case on hold (Cases > Move to stage).",
+                level=messages.WARNING,
+            )
+        return complication
+
+    @admin.action(
+        description="Mark the selected complications resolved today", permissions=["view"]
+    )
+    def resolve_today(self, request: HttpRequest, queryset: QuerySet[Complication]) -> None:
+        for complication in queryset.select_related("case__team"):
+            try:
+                services.complication_resolve(
+                    actor=request.user,
+                    complication=complication,
+                    resolved_on=services.team_today(complication.case.team),
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{complication}: {exc.message}", level=messages.ERROR)
+
+
+@admin.register(OutcomeMeasure)
+class OutcomeMeasureAdmin(ServiceWrittenAdmin):
+    write_record = "outcome_measure"
+    add_fields = [
+        "case",
+        "kind",
+        "time_point",
+        "measured_on",
+        "value",
+        "k_level",
+        "qtfa_prosthetic_use",
+        "qtfa_mobility",
+        "qtfa_problem",
+        "qtfa_global",
+        "notes",
+    ]
+    list_display = ["case", "kind", "time_point", "measured_on", "display_value", "recorded_by"]
+    list_filter = ["kind", "time_point"]
+    autocomplete_fields = ["case"]
+
+    def create(self, request: HttpRequest, data: dict[str, Any]) -> Any:
+        return services.outcome_measure_record(actor=request.user, **data)
+
+
+@admin.register(ProsthesisSetting)
+class ProsthesisSettingAdmin(ServiceWrittenAdmin):
+    """Only prosthetists add settings (a change is a new setting); everyone else reads."""
+
+    write_record = "prosthesis_setting"
+    add_fields = ["case", "component", "component_model", "parameters", "reason", "set_on"]
+    list_display = ["case", "component", "component_model", "parameters", "set_on", "set_by"]
+    list_filter = ["component"]
+    autocomplete_fields = ["case"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("case__patient", "set_by")
+
+    def create(self, request: HttpRequest, data: dict[str, Any]) -> Any:
+        return services.prosthesis_setting_change(actor=request.user, **data)
+
+
+@admin.register(SafetyFlag)
+class SafetyFlagAdmin(TeamScopedAdmin):
+    team_lookup = "case__team_id"
+    list_display = ["case", "kind", "raised_on", "detail", "resolved_at", "resolved_by"]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
+    actions = ["resolve"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("case__patient", "resolved_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Resolve the selected flags", permissions=["view"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet[SafetyFlag]) -> None:
+        for flag in queryset:
+            try:
+                services.flag_resolve(actor=request.user, flag=flag, note="Resolved in the admin.")
+            except DomainError as exc:
+                self.message_user(request, f"{flag}: {exc.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{flag}: resolved.", level=messages.SUCCESS)

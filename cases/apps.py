@@ -13,3 +13,4 @@ class CasesConfig(AppConfig):
 
         post_migrate.connect(groups.sync_role_group_permissions, sender=self)
         groups.connect_membership_signals()
+        from . import rehab_selectors  # noqa: F401  (registers the rehab timeline provider)

@@ -230,6 +230,7 @@ def seed_clinical(teams: DemoTeams) -> None:
             services.case_transition(
                 actor=surgeon, case_id=case.pk, to=exit_to, reason=f"Demo: {exit_to}"
             )
+    seed_rehab(teams)
 
 
 def walk_case(
@@ -285,3 +286,116 @@ def walk_case(
         )
         day = min(day + timedelta(days=step_days), today)
     return case
+
+
+# --- Rehabilitation demo data -----------------------------------------------------------------
+
+# (hospital number, protocol code, load cap kg): the demo cases in rehabilitation.
+DEMO_REHAB = [
+    ("DEMO-0009", "standard-6-week-fwb", None),
+    ("DEMO-0010", "slow-12-week", 40),
+]
+DEMO_REHAB_DAYS = 21
+
+
+def seed_rehab(teams: DemoTeams) -> None:
+    """Three weeks of rehabilitation on the demo cases in rehabilitation: a plan, near-daily
+    sessions with one overload and one pain-gate day (so their flags and tasks show), a
+    complication, outcome measures and a prosthesis setting. Idempotent: a case that has a
+    plan is left alone."""
+    from datetime import timedelta
+
+    from . import services
+    from .models import Case, RehabPlan, RehabProtocol
+
+    team = teams.main
+    User = get_user_model()
+    physio = User.objects.get(username="physio")
+    nurse = User.objects.get(username="nurse")
+    prosthetist = User.objects.get(username="prosthetist")
+    today = services.team_today(team)
+    start = today - timedelta(days=DEMO_REHAB_DAYS)
+    for number, code, cap in DEMO_REHAB:
+        case = Case.objects.filter(
+            team=team, patient__hospital_number=number, stage="rehabilitation"
+        ).first()
+        if case is None or RehabPlan.objects.filter(case=case).exists():
+            continue
+        protocol = RehabProtocol.objects.get(team=None, code=code, version=1)
+        plan = services.rehab_plan_start(
+            actor=physio,
+            case=case,
+            protocol=protocol,
+            start_date=start,
+            load_cap_kg=cap,
+            notes="Demo plan.",
+        )
+        held: set = set()
+        for day in range(3, DEMO_REHAB_DAYS + 1):
+            on = start + timedelta(days=day)
+            if day in (9, 17):  # days without a session
+                continue
+            target = services.plan_target_kg(plan, on, held)
+            load = round(target * (1.3 if day == 12 else 0.95), 1)
+            pain = 6 if day == 15 else 2 + day % 3
+            session = services.rehab_session_record(
+                actor=physio,
+                case=case,
+                session_date=on,
+                load_kg=load,
+                duration_minutes=30,
+                pain_nrs_before=min(pain, 3),
+                pain_nrs_after=pain,
+                walking_aid="static_only" if day < 11 else "parallel_bars",
+                stoma_findings=["clean"],
+                wear_hours_per_day=min(2 + day // 4, 10),
+                notes="Demo session.",
+            )
+            if session.holds_plan:
+                held.add(on)
+        services.outcome_measure_record(
+            actor=physio,
+            case=case,
+            kind="qtfa",
+            time_point="baseline",
+            measured_on=case.referral_date + timedelta(days=30),
+            qtfa_prosthetic_use=35,
+            qtfa_mobility=40,
+            qtfa_problem=55,
+            qtfa_global=33,
+        )
+        services.outcome_measure_record(
+            actor=physio,
+            case=case,
+            kind="six_minute_walk",
+            time_point="baseline",
+            measured_on=case.referral_date + timedelta(days=30),
+            value=210,
+        )
+        services.outcome_measure_record(
+            actor=physio,
+            case=case,
+            kind="k_level",
+            time_point="baseline",
+            measured_on=case.referral_date + timedelta(days=30),
+            k_level="K2",
+        )
+        services.prosthesis_setting_change(
+            actor=prosthetist,
+            case=case,
+            component="safety_adapter",
+            component_model="Fail-safe adapter (example)",
+            parameters={"release_setting": "low"},
+            reason="Training prosthesis fitted: lowest release setting while loading rises.",
+            set_on=start + timedelta(days=3),
+        )
+        if number == "DEMO-0010":
+            services.complication_record(
+                actor=nurse,
+                case=case,
+                kind="hypergranulation",
+                onset_date=today - timedelta(days=5),
+                severity="mild",
+                treatments=["silver_nitrate", "local_care"],
+                description="Demo: hypergranulation at the stoma margin.",
+            )

@@ -12,6 +12,13 @@ cases/pathway.py; tasks theirs in scheduling/permissions.py.
 |                   | psychologist, rehab_physician, nurse                           |
 | MDT decision      | coordinator, surgeon                                           |
 | surgery           | surgeon, coordinator                                           |
+| rehab protocol    | rehab_physician, physiotherapist                               |
+| rehab plan        | physiotherapist, rehab_physician, surgeon                      |
+| rehab session     | physiotherapist, rehab_physician                               |
+| safety flag       | physiotherapist, rehab_physician, surgeon, nurse (resolve)     |
+| complication      | surgeon, nurse, physiotherapist, rehab_physician, coordinator  |
+| outcome measure   | every clinical role (not coordinator)                          |
+| prosthesis setting| prosthetist only                                               |
 """
 
 from __future__ import annotations
@@ -29,6 +36,17 @@ WRITE_ROLES: dict[str, frozenset[str]] = {
     "assessment": ALL_ROLES,
     "mdt_decision": frozenset({Role.COORDINATOR, Role.SURGEON}),
     "surgery": frozenset({Role.SURGEON, Role.COORDINATOR}),
+    "rehab_protocol": frozenset({Role.REHAB_PHYSICIAN, Role.PHYSIOTHERAPIST}),
+    "rehab_plan": frozenset({Role.PHYSIOTHERAPIST, Role.REHAB_PHYSICIAN, Role.SURGEON}),
+    "rehab_session": frozenset({Role.PHYSIOTHERAPIST, Role.REHAB_PHYSICIAN}),
+    "safety_flag": frozenset(
+        {Role.PHYSIOTHERAPIST, Role.REHAB_PHYSICIAN, Role.SURGEON, Role.NURSE}
+    ),
+    "complication": frozenset(
+        {Role.SURGEON, Role.NURSE, Role.PHYSIOTHERAPIST, Role.REHAB_PHYSICIAN, Role.COORDINATOR}
+    ),
+    "outcome_measure": ALL_ROLES - {Role.COORDINATOR},
+    "prosthesis_setting": frozenset({Role.PROSTHETIST}),
 }
 
 LABELS = {
@@ -39,6 +57,13 @@ LABELS = {
     "assessment": "record assessments",
     "mdt_decision": "record MDT decisions",
     "surgery": "record surgeries",
+    "rehab_protocol": "change rehabilitation protocols",
+    "rehab_plan": "start rehabilitation plans",
+    "rehab_session": "record rehabilitation sessions",
+    "safety_flag": "resolve safety flags",
+    "complication": "record complications",
+    "outcome_measure": "record outcome measures",
+    "prosthesis_setting": "change prosthesis settings",
 }
 
 

@@ -195,3 +195,35 @@ def missed_sessions(
 ) -> bool:
     """True once ``missed_session_days`` days have passed since the last recorded session."""
     return days_since_last >= thresholds.missed_session_days
+
+
+def first_session_day(phases: Sequence[PhaseSpec]) -> int:
+    """The first plan day on which sessions are expected (after rest phases with none).
+
+    A protocol with no sessions in any phase gives its length (nothing expected before).
+    """
+    day = 0
+    for phase in phases:
+        if phase.sessions_per_day > 0:
+            return day
+        day += phase.length_days
+    return day
+
+
+def protocol_length_days(phases: Sequence[PhaseSpec]) -> int:
+    return sum(phase.length_days for phase in phases)
+
+
+def days_without_session(
+    phases: Sequence[PhaseSpec], plan_start: date, last_session: date | None, today: date
+) -> int:
+    """Days since the last session, or since sessions were first expected if there is none
+    yet; 0 while the plan is still in its rest phases. Feed it to :func:`missed_sessions`."""
+    expected_from = plan_start + timedelta(days=first_session_day(phases))
+    if today < expected_from:
+        return 0
+    # Before the first expected day, the day before it stands in for the last session.
+    reference = expected_from - timedelta(days=1)
+    if last_session is not None and last_session > reference:
+        reference = last_session
+    return max(0, (today - reference).days)

@@ -3,32 +3,55 @@ two people could race, signalled so that scheduling can react in the same transa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from . import access, pathway
+from . import access, pathway, rehab
 from .errors import Conflict, NotPermitted, RuleViolation
 from .models import (
+    OUTCOME_VALUE_RANGES,
+    QTFA_SCORES,
     Assessment,
     CareTeamMember,
     Case,
+    Complication,
+    ComplicationKind,
     ImplantComponent,
     MdtDecision,
     Membership,
+    OutcomeKind,
+    OutcomeMeasure,
     Patient,
     PatientWeight,
+    ProsthesisSetting,
+    RehabPhase,
+    RehabPlan,
+    RehabProtocol,
+    RehabSession,
+    SafetyFlag,
     StageTransition,
     Surgery,
     Team,
 )
 from .pathway import RefusalKind, StagingPlan, SurgeryKind, TransitionRefused
 from .permissions import require_write
-from .signals import case_stage_changed, surgery_recorded
+from .signals import (
+    case_stage_changed,
+    complication_recorded,
+    outcome_measure_recorded,
+    prosthesis_setting_changed,
+    rehab_flag_raised,
+    rehab_plan_started,
+    rehab_session_recorded,
+    surgery_recorded,
+)
 
 # Which surgery kinds fit which staging plan; other kinds fit any plan.
 PLAN_ONLY_KINDS = {
@@ -425,3 +448,625 @@ def record_mark_entered_in_error(*, actor: Any, record: Any, reason: str) -> Any
     locked.entered_in_error_reason = reason.strip()[:500]
     locked.save(update_fields=["entered_in_error", "entered_in_error_reason", "updated_at"])
     return locked
+
+
+# =============================================================================================
+# --- Rehabilitation and monitoring -----------------------------------------------------------
+# Protocol versions, plans, sessions and the safety flags they raise, complications, outcome
+# measures and prosthesis settings. Flags are computed in one place (_session_flags) with the
+# pure rules of cases/rehab.py; a flag is raised once per episode (SafetyFlag's partial unique
+# constraint), and each newly raised flag is announced with `rehab_flag_raised`.
+
+# Sessions are recorded while a case is in rehabilitation, or just after it moved on.
+SESSION_STAGES = frozenset({pathway.Stage.REHABILITATION, pathway.Stage.FOLLOW_UP})
+# The surgery that makes the stoma, from which rehabilitation is counted.
+STOMA_MAKING_KIND = {
+    StagingPlan.TWO_STAGE: SurgeryKind.STAGE2,
+    StagingPlan.SINGLE_STAGE: SurgeryKind.SINGLE_STAGE,
+}
+# How far ahead a plan may be scheduled to start.
+MAX_PLAN_LEAD_DAYS = 180
+
+ERROR_MARKABLE.update(
+    {
+        RehabPlan: "rehab_plan",
+        RehabSession: "rehab_session",
+        Complication: "complication",
+        OutcomeMeasure: "outcome_measure",
+    }
+)
+
+
+def _decimal(value: Any) -> Any:
+    """Floats from code (44.1) as the decimals the fields hold; anything else unchanged."""
+    return Decimal(str(value)) if isinstance(value, float) else value
+
+
+def stoma_surgery_for(case: Case) -> Surgery | None:
+    """The latest performed stoma-making surgery of the case (stage 2, or single-stage)."""
+    kind = STOMA_MAKING_KIND.get(StagingPlan(case.staging_plan))
+    return (
+        Surgery.objects.filter(
+            case=case, kind=kind, entered_in_error=False, performed_date__isnull=False
+        )
+        .order_by("-performed_date", "-id")
+        .first()
+    )
+
+
+def current_plan(case: Case, *, lock: bool = False) -> RehabPlan | None:
+    plans = RehabPlan.objects.filter(case=case, ended_on__isnull=True, entered_in_error=False)
+    if lock:
+        plans = plans.select_for_update(of=("self",))
+    return plans.select_related("protocol").prefetch_related("protocol__phases").first()
+
+
+def held_dates(plan: RehabPlan, before: date | None = None) -> set[date]:
+    """Days held by the pain gate: a session that day reached the protocol's pain gate."""
+    sessions = RehabSession.objects.filter(plan=plan, entered_in_error=False, holds_plan=True)
+    if before is not None:
+        sessions = sessions.filter(session_date__lt=before)
+    return set(sessions.values_list("session_date", flat=True))
+
+
+def plan_target_kg(plan: RehabPlan, on: date, held: Collection[date]) -> float:
+    """The target load on a date of a plan, with its held days (cases.rehab.target_load_kg)."""
+    return rehab.target_load_kg(
+        plan.protocol.phase_specs(),
+        float(plan.body_weight_kg),
+        (on - plan.start_date).days,
+        [(held_day - plan.start_date).days for held_day in held],
+        plan.load_cap,
+    )
+
+
+def _flag_raise(
+    *,
+    case: Case,
+    kind: rehab.FlagKind,
+    raised_on: date,
+    detail: str,
+    session: RehabSession | None = None,
+    actor: Any = None,
+) -> SafetyFlag | None:
+    """Raise a flag unless one of its kind is already open on the case: once per episode.
+    Returns the new flag, or None when the episode was already flagged."""
+    if SafetyFlag.objects.filter(case=case, kind=kind, resolved_at__isnull=True).exists():
+        return None
+    try:
+        # A savepoint: a racing raise of the same episode hits safetyflag_one_open_per_kind.
+        with transaction.atomic():
+            flag = SafetyFlag.objects.create(
+                case=case, kind=kind, raised_on=raised_on, session=session, detail=detail[:500]
+            )
+    except IntegrityError:
+        return None
+    rehab_flag_raised.send(sender=SafetyFlag, flag=flag, case=case, actor=actor)
+    return flag
+
+
+def _flag_detail(kind: str, session: RehabSession, protocol: RehabProtocol) -> str:
+    if kind == rehab.FlagKind.OVERLOAD:
+        return (
+            f"Load {session.load_kg} kg on {session.session_date}, target {session.target_kg} kg "
+            f"(tolerance {protocol.overload_tolerance_pct}%)."
+        )
+    if kind == rehab.FlagKind.PAIN_GATE:
+        return (
+            f"Pain NRS {session.max_pain_nrs} on {session.session_date} (gate "
+            f"{protocol.pain_gate_nrs}): the plan holds at {session.target_kg} kg."
+        )
+    findings = ", ".join(session.stoma_findings)
+    return f"Stoma on {session.session_date}: {findings}."
+
+
+def _session_flags(session: RehabSession, protocol: RehabProtocol) -> list[rehab.FlagKind]:
+    """The one place a session's flags are computed."""
+    facts = rehab.SessionFacts(
+        load_kg=None if session.load_kg is None else float(session.load_kg),
+        pain_nrs_before=session.pain_nrs_before,
+        pain_nrs_after=session.pain_nrs_after,
+        stoma_findings=frozenset(session.stoma_findings),
+    )
+    target = None if session.target_kg is None else float(session.target_kg)
+    return rehab.session_flags(facts, target, protocol.thresholds)
+
+
+@transaction.atomic
+def rehab_protocol_new_version(
+    *, actor: Any, protocol: RehabProtocol, team: Team | None = None
+) -> RehabProtocol:
+    """Copy a protocol as a new, editable version. A team's protocol gets version + 1, which
+    supersedes (and retires) it; a shared example is copied into ``team`` as version 1 of the
+    team's own protocol. Plans keep the version they started on."""
+    source = RehabProtocol.objects.select_for_update().get(pk=protocol.pk)
+    target_team_id = source.team_id or (team.pk if team else None)
+    if target_team_id is None:
+        raise RuleViolation.on("team", "Say which team the copy of a shared protocol is for.")
+    require_write(actor, target_team_id, "rehab_protocol")
+    copy = RehabProtocol(
+        team_id=target_team_id,
+        code=source.code,
+        name=source.name,
+        description=source.description,
+        start_delay_days=source.start_delay_days,
+        pain_gate_nrs=source.pain_gate_nrs,
+        overload_tolerance_pct=source.overload_tolerance_pct,
+        missed_session_days=source.missed_session_days,
+        is_example=False,
+        created_by=actor,
+    )
+    if source.team_id is not None:
+        if RehabProtocol.objects.filter(supersedes=source).exists():
+            raise Conflict("This version already has a newer version: copy that one.")
+        copy.version = source.version + 1
+        copy.supersedes = source
+        source.is_active = False
+        source.save(update_fields=["is_active"])
+    else:
+        latest = RehabProtocol.objects.filter(team_id=target_team_id, code=source.code).aggregate(
+            Max("version")
+        )["version__max"]
+        copy.version = (latest or 0) + 1
+    try:
+        with transaction.atomic():
+            copy.save()
+    except IntegrityError as exc:
+        raise Conflict("Someone made a new version of this protocol at the same time.") from exc
+    RehabPhase.objects.bulk_create(
+        [
+            RehabPhase(
+                protocol=copy,
+                position=phase.position,
+                name=phase.name,
+                length_days=phase.length_days,
+                start_load_pct=phase.start_load_pct,
+                end_load_pct=phase.end_load_pct,
+                sessions_per_day=phase.sessions_per_day,
+                walking_aid=phase.walking_aid,
+                instructions=phase.instructions,
+            )
+            for phase in source.phases.all()
+        ]
+    )
+    return copy
+
+
+def require_protocol_editable(protocol: RehabProtocol) -> None:
+    """A protocol version a plan uses is never changed: make a new version instead."""
+    if protocol.is_in_use:
+        raise Conflict(
+            f"{protocol} is used by rehabilitation plans and cannot change; make a new version."
+        )
+
+
+@transaction.atomic
+def rehab_plan_start(
+    *,
+    actor: Any,
+    case: Case,
+    protocol: RehabProtocol,
+    start_date: date | None = None,
+    load_cap_kg: Any = None,
+    notes: str = "",
+    replace_current: bool = False,
+) -> RehabPlan:
+    """Start a case's rehabilitation on a protocol version. The start date defaults to the
+    stoma-making surgery's date plus the protocol's delay; the body weight is the latest
+    recorded one."""
+    require_write(actor, case.team_id, "rehab_plan")
+    # The case row lock makes two people starting a plan at once run one after the other.
+    case = Case.objects.select_for_update().select_related("team", "patient").get(pk=case.pk)
+    if not pathway.is_open(case.stage) or case.stage == pathway.Stage.ON_HOLD:
+        raise Conflict(f"A case in {case.stage} cannot start rehabilitation.")
+    if protocol.team_id not in (None, case.team_id):
+        raise RuleViolation.on("protocol", "is not one of this team's protocols.")
+    if not protocol.is_active:
+        raise RuleViolation.on("protocol", "is retired: use its current version.")
+    phases = protocol.phase_specs()
+    if not phases:
+        raise RuleViolation.on("protocol", "has no phases.")
+    surgery = stoma_surgery_for(case)
+    if surgery is None or surgery.performed_date is None:
+        kind = STOMA_MAKING_KIND[StagingPlan(case.staging_plan)]
+        raise Conflict(f"Rehabilitation needs a performed {kind} surgery; none is recorded.")
+    start = start_date or surgery.performed_date + timedelta(days=protocol.start_delay_days)
+    if start < surgery.performed_date:
+        raise RuleViolation.on(
+            "start_date",
+            f"may not be before the stoma-making surgery ({surgery.performed_date.isoformat()}).",
+        )
+    if start > team_today(case.team) + timedelta(days=MAX_PLAN_LEAD_DAYS):
+        raise RuleViolation.on("start_date", f"may be at most {MAX_PLAN_LEAD_DAYS} days ahead.")
+    weight = (
+        PatientWeight.objects.filter(patient=case.patient, entered_in_error=False)
+        .order_by("-measured_on", "-id")
+        .first()
+    )
+    if weight is None:
+        raise RuleViolation.on("body_weight", "Record the patient's body weight first.")
+    previous = current_plan(case, lock=True)
+    if previous is not None:
+        if not replace_current:
+            raise Conflict(
+                f"This case already has a current plan ({previous}); replace it explicitly.",
+                extra={"current_plan": previous.pk},
+            )
+        previous.ended_on = max(previous.start_date, start - timedelta(days=1))
+        previous.save(update_fields=["ended_on", "updated_at"])
+    plan = RehabPlan(
+        case=case,
+        protocol=protocol,
+        start_date=start,
+        stoma_surgery=surgery,
+        body_weight_kg=weight.weight_kg,
+        body_weight_measured_on=weight.measured_on,
+        load_cap_kg=_decimal(load_cap_kg),
+        started_by=actor,
+        notes=notes,
+    )
+    _validated(plan, exclude=["case", "protocol", "stoma_surgery", "started_by"])
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError as exc:
+        raise Conflict("This case already has a current rehabilitation plan.") from exc
+    rehab_plan_started.send(sender=RehabPlan, plan=plan, case=case, actor=actor)
+    return plan
+
+
+@transaction.atomic
+def rehab_session_record(
+    *,
+    actor: Any,
+    case: Case,
+    session_date: date,
+    load_kg: Any = None,
+    load_leg: str = "",
+    load_measured_with: str = "scale",
+    duration_minutes: int | None = None,
+    pain_nrs_before: int | None = None,
+    pain_nrs_after: int | None = None,
+    walking_aid: str = "",
+    stoma_findings: Iterable[str] = (),
+    wear_hours_per_day: Any = None,
+    notes: str = "",
+) -> RehabSession:
+    """Record a session, compute its target and flags, and raise the flags whose episode is
+    not already open. The new flags are on ``session.raised_flags``."""
+    require_write(actor, case.team_id, "rehab_session")
+    case = Case.objects.select_related("team").get(pk=case.pk)
+    # Locking the plan makes one case's sessions evaluated one after the other: each sees the
+    # holds and open flags the previous one left.
+    plan = current_plan(case, lock=True)
+    if plan is None:
+        raise Conflict("This case has no current rehabilitation plan: start one first.")
+    if case.stage not in SESSION_STAGES:
+        raise Conflict(f"Sessions are recorded in rehabilitation; this case is in {case.stage}.")
+    if session_date > team_today(case.team):
+        raise RuleViolation.on("session_date", "may not be in the future.")
+    if session_date < plan.start_date:
+        raise RuleViolation.on(
+            "session_date",
+            f"may not be before the rehabilitation plan starts ({plan.start_date.isoformat()}).",
+        )
+    target = plan_target_kg(plan, session_date, held_dates(plan, before=session_date))
+    session = RehabSession(
+        case=case,
+        plan=plan,
+        session_date=session_date,
+        load_kg=_decimal(load_kg),
+        load_leg=load_leg or case.side,
+        load_measured_with=load_measured_with,
+        duration_minutes=duration_minutes,
+        pain_nrs_before=pain_nrs_before,
+        pain_nrs_after=pain_nrs_after,
+        walking_aid=walking_aid,
+        stoma_findings=sorted(set(stoma_findings)),
+        wear_hours_per_day=_decimal(wear_hours_per_day),
+        notes=notes,
+        recorded_by=actor,
+        target_kg=Decimal(str(target)),
+    )
+    _validated(session, exclude=["case", "plan", "recorded_by", "flag_kinds", "holds_plan"])
+    kinds = _session_flags(session, plan.protocol)
+    session.flag_kinds = [str(kind) for kind in kinds]
+    session.holds_plan = rehab.FlagKind.PAIN_GATE in kinds
+    session.save()
+    raised = []
+    for kind in kinds:
+        flag = _flag_raise(
+            case=case,
+            kind=kind,
+            raised_on=session_date,
+            detail=_flag_detail(kind, session, plan.protocol),
+            session=session,
+            actor=actor,
+        )
+        if flag is not None:
+            raised.append(flag)
+    # A session ends a missed-sessions episode.
+    SafetyFlag.objects.filter(
+        case=case, kind=rehab.FlagKind.MISSED_SESSIONS, resolved_at__isnull=True
+    ).update(
+        resolved_at=timezone.now(),
+        resolved_by=actor,
+        resolution_note=f"Session recorded for {session_date.isoformat()}.",
+    )
+    session.raised_flags = raised
+    rehab_session_recorded.send(
+        sender=RehabSession, session=session, case=case, actor=actor, flags=raised
+    )
+    return session
+
+
+@transaction.atomic
+def flag_resolve(*, actor: Any, flag: SafetyFlag | int, note: str = "") -> SafetyFlag:
+    """Close a flag's episode: the next occurrence raises a new flag (and new tasks)."""
+    pk = flag if isinstance(flag, int) else flag.pk
+    locked = SafetyFlag.objects.select_for_update(of=("self",)).select_related("case").get(pk=pk)
+    require_write(actor, locked.case.team_id, "safety_flag")
+    if locked.resolved_at is not None:
+        raise Conflict("This flag is already resolved.")
+    locked.resolved_at = timezone.now()
+    locked.resolved_by = actor
+    locked.resolution_note = note.strip()[:500]
+    locked.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+    return locked
+
+
+def missed_sessions_check(*, today: date | None = None) -> list[SafetyFlag]:
+    """The daily job: a missed-sessions flag for each case in rehabilitation with no session
+    for the protocol's number of days (counted in the team's time zone). Idempotent: an open
+    flag is not raised again. Each case commits on its own, so one failure stops no other."""
+    open_missed = SafetyFlag.objects.filter(
+        case_id=OuterRef("case_id"),
+        kind=rehab.FlagKind.MISSED_SESSIONS,
+        resolved_at__isnull=True,
+    )
+    plans = (
+        RehabPlan.objects.filter(
+            ended_on__isnull=True,
+            entered_in_error=False,
+            case__stage=pathway.Stage.REHABILITATION,
+            case__entered_in_error=False,
+            case__team__is_active=True,
+        )
+        .filter(~Exists(open_missed))
+        .select_related("case__team", "protocol")
+        .prefetch_related("protocol__phases")
+        .annotate(
+            last_session=Max("sessions__session_date", filter=Q(sessions__entered_in_error=False))
+        )
+        .order_by("pk")
+    )
+    raised = []
+    for plan in plans:
+        day = today or team_today(plan.case.team)
+        last: date | None = plan.last_session
+        days = rehab.days_without_session(plan.protocol.phase_specs(), plan.start_date, last, day)
+        if not rehab.missed_sessions(days, plan.protocol.thresholds):
+            continue
+        since = last.isoformat() if last else "none yet"
+        with transaction.atomic():
+            flag = _flag_raise(
+                case=plan.case,
+                kind=rehab.FlagKind.MISSED_SESSIONS,
+                raised_on=day,
+                detail=f"No session for {days} days (last session: {since}).",
+            )
+        if flag is not None:
+            raised.append(flag)
+    return raised
+
+
+def complication_suggests_on_hold(complication: Complication, case: Case) -> bool:
+    """A serious complication offers the case on_hold; the team decides (nothing moves)."""
+    return (
+        complication.is_serious
+        and complication.resolved_on is None
+        and pathway.is_open(case.stage)
+        and case.stage != pathway.Stage.ON_HOLD
+    )
+
+
+@transaction.atomic
+def complication_record(
+    *,
+    actor: Any,
+    case: Case,
+    kind: str,
+    onset_date: date,
+    severity: str,
+    infection_grade: int | None = None,
+    treatments: Iterable[str] = (),
+    surgery: Surgery | None = None,
+    description: str = "",
+    resolved_on: date | None = None,
+) -> Complication:
+    require_write(actor, case.team_id, "complication")
+    case = Case.objects.select_related("team").get(pk=case.pk)
+    if kind == ComplicationKind.INFECTION and infection_grade is None:
+        raise RuleViolation.on("infection_grade", "An infection needs a grade (1-4).")
+    if kind != ComplicationKind.INFECTION and infection_grade is not None:
+        raise RuleViolation.on("infection_grade", "Only an infection has a grade.")
+    today = team_today(case.team)
+    if onset_date > today:
+        raise RuleViolation.on("onset_date", "may not be in the future.")
+    if onset_date < case.referral_date:
+        raise RuleViolation.on("onset_date", "may not be before the referral date.")
+    if resolved_on is not None and not onset_date <= resolved_on <= today:
+        raise RuleViolation.on("resolved_on", "must be between the onset and today.")
+    if surgery is not None and surgery.case_id != case.pk:
+        raise RuleViolation.on("surgery", "must be a surgery of this case.")
+    complication = Complication(
+        case=case,
+        kind=kind,
+        infection_grade=infection_grade,
+        onset_date=onset_date,
+        severity=severity,
+        treatments=sorted(set(treatments)),
+        surgery=surgery,
+        description=description,
+        resolved_on=resolved_on,
+        recorded_by=actor,
+    )
+    _validated(complication, exclude=["case", "surgery", "recorded_by"])
+    complication.save()
+    complication_recorded.send(
+        sender=Complication, complication=complication, case=case, actor=actor
+    )
+    return complication
+
+
+@transaction.atomic
+def complication_resolve(
+    *, actor: Any, complication: Complication, resolved_on: date, note: str = ""
+) -> Complication:
+    require_write(actor, complication.case.team_id, "complication")
+    locked = (
+        Complication.objects.select_for_update(of=("self",))
+        .select_related("case__team")
+        .get(pk=complication.pk)
+    )
+    if locked.resolved_on is not None:
+        raise Conflict(f"This complication was resolved on {locked.resolved_on.isoformat()}.")
+    if not locked.onset_date <= resolved_on <= team_today(locked.case.team):
+        raise RuleViolation.on("resolved_on", "must be between the onset and today.")
+    locked.resolved_on = resolved_on
+    locked.resolution_note = note.strip()[:500]
+    locked.save(update_fields=["resolved_on", "resolution_note", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def outcome_measure_record(
+    *,
+    actor: Any,
+    case: Case,
+    kind: str,
+    time_point: str,
+    measured_on: date,
+    value: Any = None,
+    k_level: str = "",
+    qtfa_prosthetic_use: Any = None,
+    qtfa_mobility: Any = None,
+    qtfa_problem: Any = None,
+    qtfa_global: Any = None,
+    notes: str = "",
+) -> OutcomeMeasure:
+    require_write(actor, case.team_id, "outcome_measure")
+    case = Case.objects.select_related("team").get(pk=case.pk)
+    measure = OutcomeMeasure(
+        case=case,
+        kind=kind,
+        time_point=time_point,
+        measured_on=measured_on,
+        value=_decimal(value),
+        k_level=k_level,
+        qtfa_prosthetic_use=_decimal(qtfa_prosthetic_use),
+        qtfa_mobility=_decimal(qtfa_mobility),
+        qtfa_problem=_decimal(qtfa_problem),
+        qtfa_global=_decimal(qtfa_global),
+        notes=notes,
+        recorded_by=actor,
+    )
+    # The shape first, so that a missing or out-of-range value names its field.
+    _check_outcome_shape(measure)
+    _validated(measure, exclude=["case", "recorded_by"])
+    if measured_on > team_today(case.team):
+        raise RuleViolation.on("measured_on", "may not be in the future.")
+    measure.save()
+    outcome_measure_recorded.send(sender=OutcomeMeasure, measure=measure, case=case, actor=actor)
+    return measure
+
+
+def _check_outcome_shape(measure: OutcomeMeasure) -> None:
+    """Each kind carries its own value: the four Q-TFA scores, a K-level, or one number in
+    the kind's range. (The database holds the same rule: outcome_value_fits_kind.)"""
+    label = OutcomeKind(measure.kind).label
+    qtfa = {name: getattr(measure, name) for name in QTFA_SCORES}
+    if measure.kind == OutcomeKind.QTFA:
+        for name, score in qtfa.items():
+            if score is None:
+                raise RuleViolation.on(name, "Q-TFA needs all four scores (0-100).")
+        if measure.value is not None or measure.k_level:
+            raise RuleViolation.on("value", "Q-TFA is recorded as its four scores only.")
+        return
+    for name, score in qtfa.items():
+        if score is not None:
+            raise RuleViolation.on(name, f"Only Q-TFA has this score, not {label}.")
+    if measure.kind == OutcomeKind.K_LEVEL:
+        if not measure.k_level:
+            raise RuleViolation.on("k_level", "Give the K-level (K0-K4).")
+        if measure.value is not None:
+            raise RuleViolation.on("value", "A K-level is recorded in k_level, not value.")
+        return
+    if measure.k_level:
+        raise RuleViolation.on("k_level", f"Only a K-level measure has a K-level, not {label}.")
+    if measure.value is None:
+        raise RuleViolation.on("value", f"{label} needs a value.")
+    low, high, whole = OUTCOME_VALUE_RANGES[measure.kind]
+    value = Decimal(str(measure.value))
+    if not low <= value <= high:
+        raise RuleViolation.on("value", f"{label} must be between {low} and {high}.")
+    if whole and value != value.to_integral_value():
+        raise RuleViolation.on("value", f"{label} is a whole number.")
+
+
+@transaction.atomic
+def prosthesis_setting_change(
+    *,
+    actor: Any,
+    case: Case,
+    component: str,
+    parameters: dict[str, Any],
+    reason: str,
+    component_model: str = "",
+    set_on: date | None = None,
+) -> ProsthesisSetting:
+    """Record a new setting of a component (the prosthetist's alone). The previous setting is
+    kept and superseded: every change stays with who, when and why."""
+    require_write(actor, case.team_id, "prosthesis_setting")
+    case = Case.objects.select_related("team").get(pk=case.pk)
+    if not reason.strip():
+        raise RuleViolation.on("reason", "Say why the setting changed.")
+    set_on = set_on or team_today(case.team)
+    if set_on > team_today(case.team):
+        raise RuleViolation.on("set_on", "may not be in the future.")
+    previous = (
+        ProsthesisSetting.objects.select_for_update(of=("self",))
+        .filter(case=case, component=component, superseded_by__isnull=True)
+        .order_by("-id")
+        .first()
+    )
+    if (
+        previous is not None
+        and previous.parameters == parameters
+        and previous.component_model == (component_model or previous.component_model)
+    ):
+        raise RuleViolation.on("parameters", "are the same as the current setting.")
+    setting = ProsthesisSetting(
+        case=case,
+        component=component,
+        component_model=component_model or (previous.component_model if previous else ""),
+        parameters=parameters,
+        reason=reason.strip()[:500],
+        set_on=set_on,
+        set_by=actor,
+        supersedes=previous,
+    )
+    _validated(setting, exclude=["case", "set_by", "supersedes"])
+    try:
+        # Two prosthetists changing one component at once: both would supersede the same
+        # setting (or both be the first), and the one-to-one / partial unique refuses one.
+        with transaction.atomic():
+            setting.save()
+    except IntegrityError as exc:
+        raise Conflict(
+            "Someone changed this component's setting at the same time: reload and try again."
+        ) from exc
+    prosthesis_setting_changed.send(
+        sender=ProsthesisSetting, setting=setting, previous=previous, case=case, actor=actor
+    )
+    return setting

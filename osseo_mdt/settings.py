@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -262,5 +263,25 @@ _enum_names.update(
         "AppointmentKindEnum": "scheduling.models.AppointmentKind",
         "SurgeryKindEnum": "cases.pathway.SurgeryKind",
         "DecisionOutcomeEnum": "cases.pathway.DecisionOutcome",
+    }
+)
+
+# Rehabilitation (cases/rehab.py, cases/models/rehab.py): the daily missed-sessions check at
+# 06:00 in TIME_ZONE (each team's "today" is counted in its own zone), and one schema name per
+# choice set.
+CELERY_BEAT_SCHEDULE["rehab-missed-sessions-check"] = {
+    "task": "cases.missed_sessions_check",
+    "schedule": crontab(hour=6, minute=0),
+}
+_enum_names.update(
+    {
+        "FlagKindEnum": "cases.rehab.FlagKind",
+        "StomaFindingEnum": "cases.rehab.StomaFinding",
+        "SideEnum": "cases.models.Side",
+        "WalkingAidEnum": "cases.models.WalkingAid",
+        "ComplicationKindEnum": "cases.models.ComplicationKind",
+        "OutcomeKindEnum": "cases.models.OutcomeKind",
+        "ProsthesisComponentEnum": "cases.models.ProsthesisComponent",
+        "TreatmentEnum": "cases.models.Treatment",
     }
 )

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import BaseRouter
 
-from . import views
+from . import rehab, views
 
 
 def register(router: BaseRouter) -> None:
@@ -11,3 +12,23 @@ def register(router: BaseRouter) -> None:
     router.register("assessments", views.AssessmentViewSet, basename="assessment")
     router.register("mdt-decisions", views.MdtDecisionViewSet, basename="mdt-decision")
     router.register("surgeries", views.SurgeryViewSet, basename="surgery")
+    router.register("rehab-protocols", rehab.RehabProtocolViewSet, basename="rehab-protocol")
+    router.register("rehab-plans", rehab.RehabPlanViewSet, basename="rehab-plan")
+    router.register("rehab-sessions", rehab.RehabSessionViewSet, basename="rehab-session")
+    router.register("safety-flags", rehab.SafetyFlagViewSet, basename="safety-flag")
+    router.register("complications", rehab.ComplicationViewSet, basename="complication")
+    router.register("outcome-measures", rehab.OutcomeMeasureViewSet, basename="outcome-measure")
+    router.register(
+        "prosthesis-settings", rehab.ProsthesisSettingViewSet, basename="prosthesis-setting"
+    )
+
+
+# Views outside the router, included under /api/v1/ by osseo_mdt/api/urls.py.
+urlpatterns = [
+    path("cases/<int:pk>/rehab/", rehab.CaseRehabView.as_view(), name="case-rehab"),
+    path(
+        "cases/<int:pk>/rehab/chart.svg",
+        rehab.CaseRehabChartView.as_view(),
+        name="case-rehab-chart",
+    ),
+]

@@ -547,7 +547,7 @@ __all__ = [
     "Surgery",
     "SurgeryOutcome",
     "Team",
-    "not_in_future",
     "born_after_1900",
+    "not_in_future",
     "validate_time_zone",
 ]

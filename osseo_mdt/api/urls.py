@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from cases.api.urls import register as register_cases
+from cases.api.urls import urlpatterns as cases_urlpatterns
 from cases.api.views import MeView
 from scheduling.api.urls import register as register_scheduling
 
@@ -21,5 +22,6 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *cases_urlpatterns,
     path("", include(router.urls)),
 ]
