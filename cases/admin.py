@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import access, pathway, selectors, services
+from . import access, access_log, pathway, selectors, services
 from .errors import DomainError
 from .models import (
+    AccessLogEntry,
     Assessment,
     CareTeamMember,
     Case,
@@ -92,6 +93,18 @@ class TeamScopedAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    logs_reads = False
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if self.logs_reads and request.method == "GET" and response.status_code == 200:
+            record = self.get_object(request, object_id)
+            if record is not None:
+                access_log.record_read(request, record=record, via="admin")
+        return response
+
     def changeform_view(
         self,
         request: HttpRequest,
@@ -120,6 +133,7 @@ class WeightInline(admin.TabularInline):
 
 @admin.register(Patient)
 class PatientAdmin(TeamScopedAdmin):
+    logs_reads = True
     list_display = ["hospital_number", "family_name", "given_name", "date_of_birth", "team"]
     list_filter = ["team", "sex"]
     search_fields = ["hospital_number", "family_name", "given_name"]
@@ -209,6 +223,7 @@ class TransitionInline(ReadOnlyInline):
 
 @admin.register(Case)
 class CaseAdmin(TeamScopedAdmin):
+    logs_reads = True
     list_display = [
         "__str__",
         "stage",
@@ -783,3 +798,39 @@ class SafetyFlagAdmin(TeamScopedAdmin):
                 self.message_user(request, f"{flag}: {exc.message}", level=messages.ERROR)
             else:
                 self.message_user(request, f"{flag}: resolved.", level=messages.SUCCESS)
+
+
+@admin.register(AccessLogEntry)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Who read which patient's record: coordinators see their teams' log; nobody edits it."""
+
+    list_display = ["at", "user", "patient", "case", "via", "ip_address", "path"]
+    list_filter = ["via", "team"]
+    search_fields = ["user__username", "patient__hospital_number"]
+    date_hierarchy = "at"
+
+    def _coordinated_team_ids(self, request: HttpRequest) -> list[int]:
+        return [
+            t for t, roles in access.roles_by_team(request.user).items() if "coordinator" in roles
+        ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AccessLogEntry]:
+        qs = super().get_queryset(request).select_related("user", "patient", "case")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(team_id__in=self._coordinated_team_ids(request))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser or bool(self._coordinated_team_ids(request))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

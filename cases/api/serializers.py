@@ -14,6 +14,7 @@ from cases import access, pathway, selectors
 from cases.models import (
     MAX_BODY_WEIGHT_KG,
     MIN_BODY_WEIGHT_KG,
+    AccessLogEntry,
     Assessment,
     Case,
     ImplantComponent,
@@ -441,3 +442,23 @@ class SurgerySerializer(serializers.ModelSerializer):
                     {"components": ["Components are recorded with the surgery; add them once."]}
                 )
         return attrs
+
+
+class AccessLogEntrySerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.get_username", read_only=True)
+
+    class Meta:
+        model = AccessLogEntry
+        fields = [
+            "id",
+            "at",
+            "user",
+            "username",
+            "team",
+            "patient",
+            "case",
+            "via",
+            "path",
+            "ip_address",
+        ]
+        read_only_fields = fields

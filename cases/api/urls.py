@@ -12,6 +12,7 @@ def register(router: BaseRouter) -> None:
     router.register("assessments", views.AssessmentViewSet, basename="assessment")
     router.register("mdt-decisions", views.MdtDecisionViewSet, basename="mdt-decision")
     router.register("surgeries", views.SurgeryViewSet, basename="surgery")
+    router.register("access-log", views.AccessLogViewSet, basename="access-log")
     router.register("rehab-protocols", rehab.RehabProtocolViewSet, basename="rehab-protocol")
     router.register("rehab-plans", rehab.RehabPlanViewSet, basename="rehab-plan")
     router.register("rehab-sessions", rehab.RehabSessionViewSet, basename="rehab-session")

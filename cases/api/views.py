@@ -14,8 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases import pathway, selectors, services
+from cases import access, access_log, pathway, selectors, services
 from cases.models import (
+    AccessLogEntry,
     Assessment,
     Case,
     ImplantSystem,
@@ -100,6 +101,8 @@ def conditional_update(tag: str, serializer: Any) -> Any:
     partial_update=conditional_update("patients", s.PatientSerializer),
 )
 class PatientViewSet(ETagMixin, RecordViewSet):
+    """Patients. Every detail read is written to the access log."""
+
     serializer_class = s.PatientSerializer
     filterset_class = PatientFilter
     ordering_fields = ["hospital_number", "family_name", "created_at"]
@@ -112,6 +115,9 @@ class PatientViewSet(ETagMixin, RecordViewSet):
         return selectors.patients_for(self.request.user).prefetch_related(
             Prefetch("weights", queryset=recent, to_attr="recent_weights")
         )
+
+    def after_read(self, request: Request, instance: Any) -> None:
+        access_log.record_read(request, record=instance, via="api")
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
@@ -194,6 +200,8 @@ TAGS_CASES = extend_schema(tags=["cases"])
     partial_update=conditional_update("cases", s.CaseSerializer),
 )
 class CaseViewSet(ETagMixin, RecordViewSet):
+    """Cases. Every detail read is written to the access log."""
+
     serializer_class = s.CaseSerializer
     filterset_class = CaseFilter
     ordering_fields = ["referral_date", "stage_changed_at", "created_at", "stage"]
@@ -201,6 +209,9 @@ class CaseViewSet(ETagMixin, RecordViewSet):
 
     def get_queryset(self) -> QuerySet[Case]:
         return selectors.cases_for(self.request.user)
+
+    def after_read(self, request: Request, instance: Any) -> None:
+        access_log.record_read(request, record=instance, via="api")
 
     @staticmethod
     def _split(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[Any, str]] | None]:
@@ -425,3 +436,23 @@ class SurgeryViewSet(RecordViewSet):
     @action(detail=True, methods=["post"], url_path="entered-in-error")
     def entered_in_error(self, request: Request, pk: str | None = None) -> Response:
         return mark_in_error(self, request)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["access log"]), retrieve=extend_schema(tags=["access log"])
+)
+class AccessLogViewSet(viewsets.ReadOnlyModelViewSet):
+    """Who read which patient's record, when and from where: coordinators only, for the
+    teams they coordinate."""
+
+    serializer_class = s.AccessLogEntrySerializer
+    filterset_fields = ["patient", "case", "user", "via", "team"]
+    ordering = ["-at", "-id"]
+
+    def get_queryset(self) -> QuerySet[AccessLogEntry]:
+        coordinated = [
+            team
+            for team, roles in access.roles_by_team(self.request.user).items()
+            if "coordinator" in roles
+        ]
+        return AccessLogEntry.objects.filter(team_id__in=coordinated).select_related("user")

@@ -521,11 +521,47 @@ class StageTransition(models.Model):
         return f"{self.from_stage} -> {self.to_stage}"
 
 
+class AccessVia(models.TextChoices):
+    API = "api", "REST API"
+    ADMIN = "admin", "Admin"
+    FHIR = "fhir", "FHIR API"
+
+
+class AccessLogEntry(models.Model):
+    """A read of a patient's record: who, what, when, from where. Written by
+    cases.access_log; viewable by coordinators; never edited or deleted."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    via = models.CharField(max_length=8, choices=AccessVia.choices)
+    path = models.CharField(max_length=300)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "access log entry"
+        verbose_name_plural = "access log"
+        indexes = [
+            models.Index(fields=["team", "at"], name="accesslog_team_at"),
+            models.Index(fields=["patient", "at"], name="accesslog_patient_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.patient_id} via {self.via} at {self.at:%Y-%m-%d %H:%M}"
+
+
 __all__ = [
     "MAX_BODY_WEIGHT_KG",
     "MAX_RESIDUAL_BONE_MM",
     "MIN_BIRTH_DATE",
     "MIN_BODY_WEIGHT_KG",
+    "AccessLogEntry",
+    "AccessVia",
     "AmputationCause",
     "AmputationLevel",
     "Assessment",
