@@ -11,6 +11,7 @@ class CasesConfig(AppConfig):
 
         from . import groups
 
-        post_migrate.connect(groups.sync_role_group_permissions, sender=self)
+        # After every app's migrate, so permissions of later apps (scheduling) are there too.
+        post_migrate.connect(groups.sync_role_group_permissions, dispatch_uid="role-groups")
         groups.connect_membership_signals()
         from . import rehab_selectors  # noqa: F401  (registers the rehab timeline provider)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include("osseo_mdt.api.urls")),
+    path("fhir/r4/", include("osseo_mdt.fhir.urls")),
     path("admin/", admin.site.urls),
     path("calendar/<str:token>.ics", calendar_feed, name="calendar-feed"),
 ]

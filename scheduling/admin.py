@@ -1,9 +1,730 @@
-from django.contrib import admin
+"""The admin for tasks, templates, meetings and appointments. Thin: every change goes through
+scheduling.services, so the admin obeys the same permission table, locks and audit as the API.
 
-from .models import WorkerHeartbeat
+Who sees what: a member of a team sees that team's records (a superuser sees all). Whether a
+person may change a record is decided by the services (scheduling/permissions.py), not by
+Django model permissions, so these admins answer the has_*_permission questions themselves.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from cases import access
+from cases.errors import DomainError
+from cases.models import Case
+from cases.pathway import DecisionOutcome, Stage, SurgeryKind
+
+from . import permissions as perms
+from . import selectors, services
+from .models import (
+    OPEN_STATUSES,
+    Appointment,
+    MdtAgendaItem,
+    MdtMeeting,
+    MyWork,
+    Task,
+    TaskTemplate,
+    WorkerHeartbeat,
+)
+
+User = get_user_model()
 
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ["worker", "beat_at"]
     readonly_fields = ["worker", "beat_at"]
+
+
+def _is_member(request: HttpRequest) -> bool:
+    return bool(request.user.is_superuser or access.team_ids(request.user))
+
+
+def _teams(request: HttpRequest) -> list[int]:
+    return access.team_ids(request.user)
+
+
+class TeamScopedAdmin(admin.ModelAdmin):
+    """Members see their teams' records; services decide who may change them."""
+
+    team_path = "case__team_id"
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_member(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_member(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_member(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_member(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # clinical work is cancelled or closed, never deleted
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.team_path}__in": _teams(request)})
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except DomainError as error:
+            # The form was valid but a rule refused the change (the transaction is rolled
+            # back): say why and show the page again.
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def _run(self, request: HttpRequest, call: Any, success: str = "") -> bool:
+        try:
+            call()
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return False
+        if success:
+            self.message_user(request, success, messages.SUCCESS)
+        return True
+
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() not in ("yes", "no"):
+            return queryset
+        overdue = selectors.overdue_q(_todays_for_admin(request))
+        return queryset.filter(overdue) if self.value() == "yes" else queryset.exclude(overdue)
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = "open or closed"
+    parameter_name = "open"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Open"), ("no", "Completed or cancelled")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(status__in=OPEN_STATUSES)
+        if self.value() == "no":
+            return queryset.exclude(status__in=OPEN_STATUSES)
+        return queryset
+
+
+def _todays_for_admin(request: HttpRequest) -> dict[int, Any]:
+    if request.user.is_superuser:
+        from cases.models import Team
+        from cases.services import team_today
+
+        return {team.pk: team_today(team) for team in Team.objects.all()}
+    return selectors.team_todays(request.user)
+
+
+class TaskForm(forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = ["case", "title", "details", "role", "assignee", "due_date", "priority"]
+
+
+class BulkReassignForm(forms.Form):
+    to_user = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Back to each task's role pool",
+        label="Hand over to",
+    )
+
+    def __init__(self, *args: Any, teams: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["to_user"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            User.objects.filter(memberships__team_id__in=teams, memberships__is_active=True)
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
+
+
+@admin.register(Task)
+class TaskAdmin(TeamScopedAdmin):
+    form = TaskForm
+    list_display = [
+        "title",
+        "case",
+        "role",
+        "assignee",
+        "due_date",
+        "priority",
+        "status",
+        "overdue_flag",
+    ]
+    list_filter = [
+        OpenFilter,
+        OverdueFilter,
+        "status",
+        "role",
+        "priority",
+        ("case__team", admin.RelatedOnlyFieldListFilter),
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["title", "case__patient__hospital_number", "case__patient__family_name"]
+    date_hierarchy = "due_date"
+    list_select_related = ["case__patient", "case__team", "assignee"]
+    actions = ["accept_selected", "complete_selected", "bulk_reassign"]
+    readonly_fields = [
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "created_by",
+        "template",
+        "anchor",
+        "occurrence",
+        "event_key",
+        "agenda_item",
+        "appointment",
+        "completed_at",
+        "completed_by",
+        "completion_note",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return self.readonly_fields
+        # Who holds a task and what it is changes through assign and the status actions.
+        return [*self.readonly_fields, "case", "role", "assignee"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "case" and not request.user.is_superuser:
+            kwargs["queryset"] = Case.objects.filter(
+                team_id__in=_teams(request), entered_in_error=False
+            ).select_related("patient")
+        if db_field.name == "assignee" and not request.user.is_superuser:
+            kwargs["queryset"] = User.objects.filter(
+                memberships__team_id__in=_teams(request), memberships__is_active=True
+            ).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Overdue", boolean=True)
+    def overdue_flag(self, task: Task) -> bool:
+        from cases.services import team_today
+
+        return task.is_open and task.due_date < team_today(task.case.team)
+
+    def save_model(self, request: HttpRequest, obj: Task, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            changed = {k: data[k] for k in form.changed_data if k in TaskForm.Meta.fields}
+            changed = {k: v for k, v in changed.items() if k not in ("case", "role", "assignee")}
+            if changed:
+                services.task_update(actor=request.user, task=obj, **changed)
+            return
+        created = services.task_create(
+            actor=request.user,
+            case=data["case"],
+            title=data["title"],
+            details=data.get("details", ""),
+            role=data["role"],
+            due_date=data["due_date"],
+            priority=data["priority"],
+            assignee=data.get("assignee"),
+        )
+        obj.pk = created.pk
+
+    @admin.action(description="Accept the selected tasks (take them on)")
+    def accept_selected(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        done = sum(
+            self._run(request, lambda t=task: services.task_accept(actor=request.user, task=t))
+            for task in queryset
+        )
+        self.message_user(request, f"Accepted {done} task(s).")
+
+    @admin.action(description="Complete the selected tasks")
+    def complete_selected(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        done = sum(
+            self._run(request, lambda t=task: services.task_complete(actor=request.user, task=t))
+            for task in queryset
+        )
+        self.message_user(request, f"Completed {done} task(s).")
+
+    @admin.action(description="Hand over the selected tasks (bulk reassign)")
+    def bulk_reassign(self, request: HttpRequest, queryset: QuerySet[Task]) -> Any:
+        teams = _teams(request) or list(queryset.values_list("case__team_id", flat=True))
+        form = BulkReassignForm(request.POST if "apply" in request.POST else None, teams=teams)
+        if "apply" in request.POST and form.is_valid():
+            to_user = form.cleaned_data["to_user"]
+            groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+            for task in queryset.filter(status__in=OPEN_STATUSES, assignee__isnull=False):
+                groups[(task.case.team_id, task.assignee_id)].append(task.pk)  # type: ignore[index]
+            moved = 0
+            for (team_id, from_id), ids in groups.items():
+                from cases.models import Team
+
+                ok = self._run(
+                    request,
+                    lambda team_id=team_id, from_id=from_id, ids=ids: services.tasks_bulk_reassign(
+                        actor=request.user,
+                        team=Team.objects.get(pk=team_id),
+                        from_user=User.objects.get(pk=from_id),
+                        to_user=to_user,
+                        task_ids=ids,
+                    ),
+                )
+                moved += len(ids) if ok else 0
+            self.message_user(request, f"Handed over {moved} task(s).")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/scheduling/task/bulk_reassign.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Hand over tasks",
+                "form": form,
+                "tasks": queryset.select_related("case__patient", "assignee"),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+
+# --- My work ----------------------------------------------------------------------------------
+
+
+@admin.register(MyWork)
+class MyWorkAdmin(admin.ModelAdmin):
+    """The logged-in person's page: overdue, this week, next week, and their pools."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(access.team_ids(request.user))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(access.team_ids(request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        calendar_url = None
+        if request.method == "POST":
+            calendar_url = self._post(request)
+            if calendar_url is None:
+                return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "My work",
+            "opts": self.model._meta,
+            "work": selectors.my_work(request.user),
+            "calendar_active": selectors.active_calendar_feed(request.user) is not None,
+            "calendar_url": calendar_url,
+            "today": timezone.localdate(),
+        }
+        return TemplateResponse(request, "admin/scheduling/my_work.html", context)
+
+    def _post(self, request: HttpRequest) -> str | None:
+        """Runs the button pressed; returns the new calendar address when one was issued."""
+        what = request.POST.get("do", "")
+        if what == "calendar-issue":
+            from .api.views import calendar_url
+
+            issued = services.calendar_feed_issue(user=request.user)
+            return calendar_url(issued.token)
+        if what == "calendar-revoke":
+            services.calendar_feed_revoke(user=request.user)
+            self.message_user(request, "Your calendar address no longer works.")
+            return None
+        task = get_object_or_404(selectors.tasks_for(request.user), pk=request.POST.get("task"))
+        calls = {
+            "accept": lambda: services.task_accept(actor=request.user, task=task),
+            "start": lambda: services.task_start(actor=request.user, task=task),
+            "complete": lambda: services.task_complete(
+                actor=request.user, task=task, note=request.POST.get("note", "")
+            ),
+        }
+        if what in calls:
+            try:
+                calls[what]()
+                self.message_user(request, f"{task.title}: done ({what}).", messages.SUCCESS)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+        return None
+
+
+# --- Task templates ---------------------------------------------------------------------------
+
+
+class TaskTemplateForm(forms.ModelForm):
+    surgery_kinds = forms.MultipleChoiceField(
+        choices=SurgeryKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = TaskTemplate
+        fields = [
+            "team",
+            "code",
+            "title",
+            "details",
+            "role",
+            "priority",
+            "trigger",
+            "stage",
+            "surgery_kinds",
+            "offset_days",
+            "offset_months",
+            "occurrences",
+            "repeat_every",
+            "repeat_unit",
+            "auto_complete_on",
+            "is_active",
+        ]
+
+
+@admin.register(TaskTemplate)
+class TaskTemplateAdmin(admin.ModelAdmin):
+    form = TaskTemplateForm
+    list_display = ["title", "role", "rule", "priority", "team", "is_active"]
+    list_filter = ["trigger", "role", "is_active", "stage", "team"]
+    search_fields = ["title", "code"]
+    list_select_related = ["team"]
+
+    @admin.display(description="When")
+    def rule(self, template: TaskTemplate) -> str:
+        return template.describe_trigger()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_member(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_member(request)
+
+    def _may_write(self, request: HttpRequest, obj: TaskTemplate | None) -> bool:
+        if request.user.is_superuser:
+            return True
+        if obj is not None and obj.team_id is None:
+            return False
+        teams = [obj.team_id] if obj is not None and obj.team_id else _teams(request)
+        return any(
+            perms.allowed("template.write", perms.team_grounds(request.user, t)) for t in teams
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._may_write(request, None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_write(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser) and (obj is None or not obj.tasks.exists())
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TaskTemplate]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        from django.db.models import Q
+
+        return queryset.filter(Q(team__isnull=True) | Q(team_id__in=_teams(request)))
+
+    def save_model(self, request: HttpRequest, obj: TaskTemplate, form: Any, change: bool) -> None:
+        services.task_template_save(actor=request.user, template=obj)
+
+
+# --- MDT meetings -----------------------------------------------------------------------------
+
+
+def _may_write_meeting(request: HttpRequest, meeting: MdtMeeting | None) -> bool:
+    if request.user.is_superuser:
+        return True
+    if meeting is not None:
+        return perms.allowed("meeting.write", perms.meeting_grounds(request.user, meeting))
+    return any(
+        perms.allowed("meeting.write", perms.team_grounds(request.user, t)) for t in _teams(request)
+    )
+
+
+class AgendaItemForm(forms.ModelForm):
+    decision_outcome = forms.ChoiceField(
+        choices=[("", "---"), *DecisionOutcome.choices],
+        required=False,
+        label="Decision",
+    )
+    decision_reasons = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Reasons"
+    )
+
+    class Meta:
+        model = MdtAgendaItem
+        fields = ["case", "position", "question", "presenter", "minutes"]
+        widgets = {
+            "question": forms.Textarea(attrs={"rows": 2}),
+            "minutes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class AgendaItemInline(admin.StackedInline):
+    model = MdtAgendaItem
+    form = AgendaItemForm
+    extra = 1
+    readonly_fields = ["recorded_decision"]
+    fields = [
+        "case",
+        "position",
+        "question",
+        "presenter",
+        "minutes",
+        "recorded_decision",
+        "decision_outcome",
+        "decision_reasons",
+    ]
+
+    @admin.display(description="Recorded decision")
+    def recorded_decision(self, item: MdtAgendaItem) -> str:
+        if item.decision is None:
+            return "-"
+        return f"{item.decision.get_outcome_display()}: {item.decision.reasons}"
+
+    # The meeting's own rule decides (MdtMeetingAdmin._may_write); the services check it
+    # again for every item.
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_member(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_write_meeting(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_write_meeting(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_write_meeting(request, obj)  # the service refuses once decided
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "case":
+            kwargs["queryset"] = Case.objects.filter(
+                entered_in_error=False,
+                **({} if request.user.is_superuser else {"team_id__in": _teams(request)}),
+            ).select_related("patient")
+            kwargs["help_text"] = "A case in MDT review."
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(MdtMeeting)
+class MdtMeetingAdmin(TeamScopedAdmin):
+    team_path = "team_id"
+    list_display = ["__str__", "team", "location", "chair", "case_count", "print_link"]
+    list_filter = [("team", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "starts_at"
+    fields = [
+        "team",
+        "starts_at",
+        "ends_at",
+        "location",
+        "video_link",
+        "chair",
+        "attendees",
+        "notes",
+        "print_link",
+    ]
+    readonly_fields = ["print_link"]
+    filter_horizontal = ["attendees"]
+    inlines = [AgendaItemInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _may_write_meeting(request, None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _may_write_meeting(request, obj)
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "video_link":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="Cases")
+    def case_count(self, meeting: MdtMeeting) -> int:
+        return meeting.agenda_items.count()
+
+    @admin.display(description="Agenda and minutes")
+    def print_link(self, meeting: MdtMeeting) -> str:
+        if not meeting.pk:
+            return "-"
+        url = reverse("admin:scheduling_mdtmeeting_print", args=[meeting.pk])
+        return format_html('<a href="{}" target="_blank">Printable agenda and minutes</a>', url)
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/print/",
+                self.admin_site.admin_view(self.print_view),
+                name="scheduling_mdtmeeting_print",
+            ),
+            *super().get_urls(),
+        ]
+
+    def print_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        queryset = selectors.meetings_for(request.user)
+        if request.user.is_superuser:
+            queryset = MdtMeeting.objects.all()
+        meeting = get_object_or_404(queryset, pk=pk)
+        return TemplateResponse(
+            request,
+            "admin/scheduling/mdtmeeting/print.html",
+            {
+                "meeting": meeting,
+                "items": meeting.agenda_items.select_related(
+                    "case__patient", "presenter", "decision"
+                ).prefetch_related("actions__assignee"),
+                "attendees": meeting.attendees.all(),
+                "printed_at": timezone.now(),
+            },
+        )
+
+    def save_model(self, request: HttpRequest, obj: MdtMeeting, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        fields = ["starts_at", "ends_at", "location", "video_link", "chair", "notes"]
+        if change:
+            services.mdt_meeting_update(
+                actor=request.user,
+                meeting=obj,
+                attendees=data.get("attendees"),
+                **{k: data[k] for k in fields if k in form.changed_data},
+            )
+        else:
+            created = services.mdt_meeting_create(
+                actor=request.user,
+                team=data["team"],
+                attendees=data.get("attendees") or [],
+                **{k: data.get(k) for k in fields if data.get(k) is not None},
+            )
+            obj.pk = created.pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Attendees were set by the service; agenda items go through it one by one.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # The admin's change message reads these, which formset.save() would have set.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        meeting = MdtMeeting.objects.get(pk=form.instance.pk)
+        for item_form in formset.forms:
+            if not item_form.has_changed() and not item_form.instance.pk:
+                continue
+            data = item_form.cleaned_data
+            item = item_form.instance
+            if data.get("DELETE") and item.pk:
+                self._run(
+                    request, lambda i=item: services.mdt_agenda_remove(actor=request.user, item=i)
+                )
+                continue
+            if not item.pk:
+                added = self._run(
+                    request,
+                    lambda d=data: services.mdt_agenda_add(
+                        actor=request.user,
+                        meeting=meeting,
+                        case=d["case"],
+                        question=d.get("question", ""),
+                        presenter=d.get("presenter"),
+                    ),
+                )
+                if not added:
+                    continue
+                item = MdtAgendaItem.objects.get(meeting=meeting, case=data["case"])
+            else:
+                changes = {
+                    k: data[k]
+                    for k in ("position", "question", "presenter", "minutes")
+                    if k in item_form.changed_data
+                }
+                if changes:
+                    self._run(
+                        request,
+                        lambda i=item, c=changes: services.mdt_agenda_update(
+                            actor=request.user, item=i, **c
+                        ),
+                    )
+            if data.get("decision_outcome"):
+                self._run(
+                    request,
+                    lambda i=item, d=data: services.mdt_decision_record_from_meeting(
+                        actor=request.user,
+                        item=i,
+                        outcome=d["decision_outcome"],
+                        reasons=d.get("decision_reasons", ""),
+                    ),
+                    "Decision recorded. It moves no stage by itself.",
+                )
+
+
+# --- Appointments -----------------------------------------------------------------------------
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(TeamScopedAdmin):
+    list_display = ["__str__", "case", "location", "status"]
+    list_filter = ["kind", "status", ("case__team", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "starts_at"
+    fields = ["case", "kind", "starts_at", "ends_at", "location", "clinicians", "notes", "status"]
+    readonly_fields = ["status"]
+    filter_horizontal = ["clinicians"]
+    list_select_related = ["case__patient"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "case" and not request.user.is_superuser:
+            kwargs["queryset"] = Case.objects.filter(
+                team_id__in=_teams(request), entered_in_error=False
+            ).exclude(stage__in=[Stage.DECLINED, Stage.WITHDRAWN])
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Appointment, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        fields = ["kind", "starts_at", "ends_at", "location", "notes"]
+        if change:
+            services.appointment_update(
+                actor=request.user,
+                appointment=obj,
+                clinicians=data.get("clinicians"),
+                **{k: data[k] for k in fields if k in form.changed_data},
+            )
+        else:
+            created = services.appointment_book(
+                actor=request.user,
+                case=data["case"],
+                clinicians=data.get("clinicians") or [],
+                **{k: data[k] for k in fields},
+            )
+            obj.pk = created.pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Clinicians were set by the service."""
