@@ -285,3 +285,19 @@ _enum_names.update(
         "TreatmentEnum": "cases.models.Treatment",
     }
 )
+
+# Weekly task email: sent when a team's wall clock (Team.time_zone) reads this weekday
+# (0 = Monday) and hour; beat checks hourly, so daylight saving never shifts it.
+DIGEST_WEEKDAY = env.int("DIGEST_WEEKDAY", default=0)
+DIGEST_HOUR = env.int("DIGEST_HOUR", default=7)
+DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=5)
+DIGEST_RETRY_BACKOFF_SECONDS = env.int("DIGEST_RETRY_BACKOFF_SECONDS", default=60)
+DIGEST_SENDING_TIMEOUT_MINUTES = env.int("DIGEST_SENDING_TIMEOUT_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["weekly-digest-tick"] = {
+    "task": "scheduling.weekly_digest_tick",
+    "schedule": crontab(minute=0),
+}
+CELERY_BEAT_SCHEDULE["weekly-digest-sweep"] = {
+    "task": "scheduling.sweep_digests",
+    "schedule": crontab(minute="*/10"),
+}

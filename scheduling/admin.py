@@ -33,6 +33,8 @@ from . import selectors, services
 from .models import (
     OPEN_STATUSES,
     Appointment,
+    DigestDelivery,
+    DigestPreference,
     MdtAgendaItem,
     MdtMeeting,
     MyWork,
@@ -728,3 +730,90 @@ class AppointmentAdmin(TeamScopedAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Clinicians were set by the service."""
+
+
+@admin.register(DigestPreference)
+class DigestPreferenceAdmin(admin.ModelAdmin):
+    """Each person edits their own email preference ("mine/" creates it on first visit)."""
+
+    list_display = ["user", "weekly_digest", "updated_at"]
+    fields = ["weekly_digest"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DigestPreference]:
+        qs = super().get_queryset(request).select_related("user")
+        return qs if request.user.is_superuser else qs.filter(user=request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request) and (
+            obj is None or obj.user_id == request.user.pk or request.user.is_superuser
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[Any]:
+        mine = path(
+            "mine/",
+            self.admin_site.admin_view(self.mine_view),
+            name="scheduling_digestpreference_mine",
+        )
+        return [mine, *super().get_urls()]
+
+    def mine_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        preference, _ = DigestPreference.objects.get_or_create(user=request.user)
+        return HttpResponseRedirect(
+            reverse("admin:scheduling_digestpreference_change", args=[preference.pk])
+        )
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    """The weekly email's delivery log: sent, pending, failed (with the error)."""
+
+    list_display = ["user", "week", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "iso_year", "iso_week"]
+    search_fields = ["user__username", "message_id"]
+    readonly_fields = [
+        "user",
+        "iso_year",
+        "iso_week",
+        "status",
+        "attempts",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+        "message_id",
+        "last_error",
+    ]
+
+    @admin.display(description="Week")
+    def week(self, obj: DigestDelivery) -> str:
+        return f"{obj.iso_year}-W{obj.iso_week:02d}"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DigestDelivery]:
+        qs = super().get_queryset(request).select_related("user")
+        return qs if request.user.is_superuser else qs.filter(user=request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

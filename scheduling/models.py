@@ -528,3 +528,69 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DigestPreference(models.Model):
+    """A person's choice about the weekly task email (on unless they switch it off)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_preference"
+    )
+    weekly_digest = models.BooleanField(default=True, help_text="Receive the weekly task email.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "email preference"
+        verbose_name_plural = "email preferences"
+
+    def __str__(self) -> str:
+        return f"{self.user}: weekly digest {'on' if self.weekly_digest else 'off'}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class DigestDelivery(models.Model):
+    """One weekly email to one person for one ISO week. The unique constraint plus the
+    conditional claim (pending -> sending) make the send exactly-once: a second beat, a
+    retried job or a redelivered message finds the row already claimed or sent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="digest_deliveries"
+    )
+    iso_year = models.PositiveSmallIntegerField()
+    iso_week = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-iso_year", "-iso_week", "user_id"]
+        verbose_name_plural = "digest deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "iso_year", "iso_week"], name="digestdelivery_once_per_week"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeliveryStatus.values),
+                name="digestdelivery_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(iso_week__gte=1, iso_week__lte=53),
+                name="digestdelivery_week_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="digest_status_claimed")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.iso_year}-W{self.iso_week:02d} ({self.status})"

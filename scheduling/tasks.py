@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
+from .digest import DigestSendFailed
 from .models import WorkerHeartbeat
 
 
@@ -19,3 +23,43 @@ def record_heartbeat(worker: str = "") -> int:
     # Keep a day of heartbeats; they are operational, not clinical, data.
     WorkerHeartbeat.objects.filter(beat_at__lt=timezone.now() - timedelta(days=1)).delete()
     return beat.pk
+
+
+@shared_task(name="scheduling.weekly_digest_tick")
+def weekly_digest_tick() -> int:
+    """Hourly: fan out the weekly email for teams whose local send hour it is."""
+    from .digest import digest_tick
+
+    return len(digest_tick())
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with full jitter: up to base * 2^(attempt-1) seconds, capped."""
+    ceiling = min(settings.DIGEST_RETRY_BACKOFF_SECONDS * 2 ** max(attempt - 1, 0), 3600)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+@shared_task(name="scheduling.send_digest", bind=True, max_retries=None)
+def send_digest(self: Any, delivery_id: int) -> str:
+    """Send one weekly email; on SMTP failure retry with backoff until the delivery's last
+    attempt (DIGEST_MAX_ATTEMPTS), which marks it failed."""
+    from .digest import digest_send
+
+    while True:
+        try:
+            return digest_send(delivery_id)
+        except DigestSendFailed as failed:
+            if failed.final:
+                return "failed"  # recorded on the delivery row, visible in the admin
+            if not self.request.is_eager:
+                delay = retry_delay(self.request.retries + 1)
+                raise self.retry(exc=failed, countdown=delay) from failed
+            # In-process (no broker to hold a delayed retry): try again at once.
+
+
+@shared_task(name="scheduling.sweep_digests")
+def sweep_digests() -> int:
+    """Re-queue deliveries stuck in `sending` (their worker died mid-send)."""
+    from .digest import digest_sweep
+
+    return len(digest_sweep())

@@ -70,6 +70,10 @@ def _reset_pools(app: Any) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by connection.
+    import kombu.pools
+
+    kombu.pools.reset()
 
 
 @pytest.fixture
@@ -84,6 +88,7 @@ class _Inbox:
         self.messages: list[Any] = []
         self.refuse_next = 0  # answer this many DATA commands with 451
         self.refused = 0
+        self.refuse_recipients: set[str] = set()  # always answer RCPT TO with 451
 
 
 @pytest.fixture
@@ -98,6 +103,14 @@ def smtp_server(settings: Any) -> Iterator[_Inbox]:
     inbox = _Inbox()
 
     class Handler:
+        async def handle_RCPT(
+            self, server: Any, session: Any, envelope: Any, address: str, options: Any
+        ) -> str:
+            if address in inbox.refuse_recipients:
+                return "451 Mailbox temporarily unavailable"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             if inbox.refuse_next > 0:
                 inbox.refuse_next -= 1

@@ -12,7 +12,6 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from cases import access, access_log, pathway, selectors, services
 from cases.models import (
@@ -29,14 +28,6 @@ from cases.permissions import require_write
 from osseo_mdt.api.concurrency import IF_MATCH, PRECONDITION_RESPONSES, ETagMixin
 
 from . import serializers as s
-
-
-class MeView(APIView):
-    """The caller: who they are, their teams and their roles in each."""
-
-    @extend_schema(responses=s.MeSerializer, tags=["me"])
-    def get(self, request: Request) -> Response:
-        return Response(s.MeSerializer(request.user).data)
 
 
 class RecordViewSet(

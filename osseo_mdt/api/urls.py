@@ -6,10 +6,10 @@ from rest_framework.routers import DefaultRouter
 
 from cases.api.urls import register as register_cases
 from cases.api.urls import urlpatterns as cases_urlpatterns
-from cases.api.views import MeView
 from scheduling.api.urls import register as register_scheduling
 
 from .auth import RevokeAllTokensView, RevokeTokenView, TokenView
+from .me import MeView
 
 router = DefaultRouter()
 register_cases(router)

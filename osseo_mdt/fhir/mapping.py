@@ -472,7 +472,9 @@ def procedure(surgery: Surgery) -> Resource:
                     {"function": t.role_concept(Role.SURGEON), "actor": practitioner_reference(s)}
                     for s in surgery.surgeons.all()
                 ],
-                "bodySite": [{"text": f"{case.get_side_display()} {case.get_bone_display()}"}],
+                "bodySite": [
+                    {"text": f"{case.get_side_display()} {case.get_bone_display().lower()}"}
+                ],
                 "outcome": outcome,
                 "note": [{"text": surgery.notes}] if surgery.notes else None,
                 "focalDevice": [

@@ -70,9 +70,9 @@ class ResourceType(Protocol):
     @property
     def params(self) -> dict[str, Param]: ...
 
-    # (patient id, case id) of a record whose reading the access log must see; None: no log.
+    # Its records are patients' records: every read goes to the access log.
     @property
-    def audit(self) -> Callable[[Any], tuple[int, int | None]] | None: ...
+    def audited(self) -> bool: ...
 
     def read(self, user: Any, resource_id: str) -> Found: ...
 
@@ -88,7 +88,7 @@ class ModelResource:
     build: Callable[[Any], Resource]
     params: dict[str, Param]
     ordering: tuple[str, ...]
-    audit: Callable[[Any], tuple[int, int | None]] | None = None
+    audited: bool = False
 
     def read(self, user: Any, resource_id: str) -> Found:
         record = None
@@ -175,7 +175,7 @@ PATIENT = ModelResource(
     queryset=_patients,
     build=mapping.patient,
     ordering=("hospital_number", "id"),
-    audit=lambda record: (record.pk, None),
+    audited=True,
     params={
         "_id": ID_PARAM,
         "identifier": Param(
@@ -285,7 +285,7 @@ EPISODE_OF_CARE = ModelResource(
     queryset=_episodes,
     build=mapping.episode_of_care,
     ordering=("-referral_date", "-id"),
-    audit=lambda record: (record.patient_id, record.pk),
+    audited=True,
     params={
         "_id": ID_PARAM,
         "patient": _patient_param("patient_id", "episode"),
@@ -647,7 +647,7 @@ class ObservationResource:
     ordered newest first, so paging and the total are exact."""
 
     name = "Observation"
-    audit: Callable[[Any], tuple[int, int | None]] | None = None
+    audited = False
 
     def __init__(self) -> None:
         self.params: dict[str, Param] = {
@@ -719,6 +719,7 @@ class ObservationResource:
                 .exclude(**{t.SESSION_FIELD[part]: None})
                 .annotate(obs_date=F("session_date"), part=Value(part, output_field=CharField()))
                 .values_list("id", "obs_date", "part")
+                .order_by()
             )
         if query.kinds:
             branches.append(
@@ -727,6 +728,7 @@ class ObservationResource:
                     obs_date=F("measured_on"), part=Value(OUTCOME_PART, output_field=CharField())
                 )
                 .values_list("id", "obs_date", "part")
+                .order_by()
             )
         return branches
 

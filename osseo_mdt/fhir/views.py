@@ -8,12 +8,12 @@ Unknown search parameters are refused (400) unless the client sends
 
 from __future__ import annotations
 
-import importlib
 import logging
 import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from axes.helpers import get_client_ip_address
 from django.db import DatabaseError
 from django.http import Http404
 from django.utils import timezone
@@ -24,6 +24,9 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from cases import access_log
+from cases.models import AccessLogEntry, AccessVia, Case
 
 from . import capability
 from .resources import Found, ResourceType, lookup
@@ -87,26 +90,30 @@ def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return Response(operation_outcome(code, message), status=status, headers=headers)
 
 
-def _log_read(request: Request, *, patient_id: int, case_id: int | None = None) -> None:
-    """ACCESS LOG CALL SITE: every Patient and EpisodeOfCare this API returns (read or search)
-    passes here, as the REST API's reads do. It calls the shared access log,
-    ``cases.access_log.record_read(request, patient_id=..., case_id=..., via="fhir")``, once
-    that module exists; until then it writes the same facts to the ``osseo_mdt.fhir.access``
-    logger."""
-    try:
-        access_log = importlib.import_module("cases.access_log")
-    except ImportError:
-        access_log = None
-    record_read = getattr(access_log, "record_read", None)
-    if record_read is not None:
-        record_read(request, patient_id=patient_id, case_id=case_id, via="fhir")
+def _log_reads(request: Request, records: list[Any]) -> None:
+    """ACCESS LOG CALL SITE: every Patient and Case (EpisodeOfCare) this API returns passes
+    here. A read is logged by ``cases.access_log.record_read`` exactly as the REST API's
+    detail reads are; a search logs each match too (an integration engine looks patients up
+    by hospital number with a search, so a search is how FHIR clients read), with one
+    INSERT per page so a page's query count stays fixed."""
+    if not records:
         return
-    logging.getLogger("osseo_mdt.fhir.access").info(
-        "fhir read user=%s patient=%s case=%s path=%s",
-        request.user.pk,
-        patient_id,
-        case_id,
-        request.path,
+    if len(records) == 1:
+        access_log.record_read(request, record=records[0], via=AccessVia.FHIR)
+        return
+    django_request = getattr(request, "_request", request)
+    ip_address = get_client_ip_address(django_request)
+    AccessLogEntry.objects.bulk_create(
+        AccessLogEntry(
+            user=request.user,  # type: ignore[misc]  # authenticated: the view requires it
+            team_id=record.team_id,
+            patient_id=record.patient_id if isinstance(record, Case) else record.pk,
+            case_id=record.pk if isinstance(record, Case) else None,
+            via=AccessVia.FHIR,
+            path=django_request.path[:300],
+            ip_address=ip_address,
+        )
+        for record in records
     )
 
 
@@ -140,11 +147,8 @@ class FhirView(APIView):
         return request.build_absolute_uri("/fhir/r4").rstrip("/")
 
     def audit(self, request: Request, resource: ResourceType, found: list[Found]) -> None:
-        if resource.audit is None:
-            return
-        for item in found:
-            patient_id, case_id = resource.audit(item.record)
-            _log_read(request, patient_id=patient_id, case_id=case_id)
+        if resource.audited:
+            _log_reads(request, [item.record for item in found])
 
 
 class MetadataView(FhirView):
