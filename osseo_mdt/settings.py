@@ -34,7 +34,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "osseo_mdt.apps.OsseoAdminConfig",  # django.contrib.admin with our site (a dashboard)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "osseo_mdt.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,6 +122,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "admin:login"
 
+# Largest request body accepted (bytes); a bigger one is refused with 400 before parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
+
 # Email: https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
 # consolemail:// prints; smtp://user:password@host:587/?tls=True (or smtp+tls://) sends.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -157,7 +161,7 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["osseo_mdt.api.permissions.IsAuthenticatedWithinScope"],
     "DEFAULT_PAGINATION_CLASS": "osseo_mdt.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
@@ -300,4 +304,35 @@ CELERY_BEAT_SCHEDULE["weekly-digest-tick"] = {
 CELERY_BEAT_SCHEDULE["weekly-digest-sweep"] = {
     "task": "scheduling.sweep_digests",
     "schedule": crontab(minute="*/10"),
+}
+
+# Webhooks (scheduling/webhooks.py; README: Webhooks). Signed POSTs to hospital systems, retried
+# with exponential backoff and jitter (base * 2^(attempt-1) seconds, capped at an hour) up to
+# WEBHOOK_MAX_ATTEMPTS; a subscription whose deliveries fail WEBHOOK_FAILURES_BEFORE_PAUSE
+# times in a row is paused and its owner emailed. Private and loopback targets (10/8, 192.168/16,
+# 127/8, fc00::/7 ...) are refused unless WEBHOOK_ALLOW_PRIVATE_TARGETS is on, for a hospital
+# whose integration engine sits on its internal network; link-local, cloud metadata, multicast
+# and unspecified addresses are refused always.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
+WEBHOOK_RETRY_BACKOFF_SECONDS = env.float("WEBHOOK_RETRY_BACKOFF_SECONDS", default=30.0)
+WEBHOOK_FAILURES_BEFORE_PAUSE = env.int("WEBHOOK_FAILURES_BEFORE_PAUSE", default=5)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_SENDING_TIMEOUT_MINUTES = env.int("WEBHOOK_SENDING_TIMEOUT_MINUTES", default=10)
+_enum_names.update(
+    {
+        "WebhookEventTypeEnum": "scheduling.models.WebhookEventType",
+        "WebhookDeliveryStatusEnum": "scheduling.models.WebhookDeliveryStatus",
+    }
+)
+# Hourly, so that each team's midnight (Team.time_zone) is caught within the hour; a task's
+# task.overdue is emitted once per due date however often this runs.
+CELERY_BEAT_SCHEDULE["webhook-overdue-tick"] = {
+    "task": "scheduling.emit_overdue_task_events",
+    "schedule": crontab(minute=5),
+}
+# Safety net: re-queue deliveries whose retry message was lost or whose worker died mid-send.
+CELERY_BEAT_SCHEDULE["webhook-sweep"] = {
+    "task": "scheduling.sweep_webhook_deliveries",
+    "schedule": crontab(minute="*/5"),
 }

@@ -5,10 +5,6 @@ from scheduling.views import calendar_feed
 
 from . import health
 
-admin.site.site_header = "osseo-mdt"
-admin.site.site_title = "osseo-mdt"
-admin.site.index_title = "OI multidisciplinary team"
-
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

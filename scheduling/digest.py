@@ -16,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -31,6 +30,7 @@ from cases.models import (
     SafetyFlag,
     Team,
 )
+from osseo_mdt.queue import enqueue_on_commit
 
 from .models import OPEN_STATUSES, DeliveryStatus, DigestDelivery, Task
 from .weeks import IsoWeek, is_send_hour, week_of
@@ -323,12 +323,10 @@ def digest_fan_out(*, week: IsoWeek, user_ids: Collection[int] | None = None) ->
 
 def _queue_on_commit(delivery_ids: list[int]) -> None:
     """Queue the send jobs only once the rows they claim are committed."""
-    from functools import partial
-
     from .tasks import send_digest
 
     for delivery_id in delivery_ids:
-        transaction.on_commit(partial(send_digest.delay, delivery_id))
+        enqueue_on_commit(send_digest, delivery_id)
 
 
 def _claim(delivery_id: int) -> bool:
@@ -376,7 +374,8 @@ def digest_send(delivery_id: int) -> str:
 
 def digest_sweep(now: datetime | None = None) -> list[int]:
     """Deliveries stuck in `sending` past the timeout (their worker died before it could
-    record the outcome) go back to pending and are queued again."""
+    record the outcome) go back to pending and are queued again; so are deliveries left
+    pending that long (their job never reached the broker)."""
     cutoff = (now or timezone.now()) - timedelta(minutes=settings.DIGEST_SENDING_TIMEOUT_MINUTES)
     stuck = list(
         DigestDelivery.objects.filter(
@@ -386,8 +385,13 @@ def digest_sweep(now: datetime | None = None) -> list[int]:
     DigestDelivery.objects.filter(pk__in=stuck, status=DeliveryStatus.SENDING).update(
         status=DeliveryStatus.PENDING, last_error="Re-queued after the sending timeout."
     )
-    _queue_on_commit(stuck)
-    return stuck
+    unsent = list(
+        DigestDelivery.objects.filter(status=DeliveryStatus.PENDING, created_at__lt=cutoff)
+        .exclude(pk__in=stuck)
+        .values_list("pk", flat=True)
+    )
+    _queue_on_commit([*stuck, *unsent])
+    return [*stuck, *unsent]
 
 
 def digest_tick(now: datetime | None = None) -> list[int]:

@@ -555,6 +555,21 @@ class AccessLogEntry(models.Model):
         return f"{self.user} read {self.patient_id} via {self.via} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class ServiceAccount(models.Model):
+    """An integration client (EPR, registry, integration engine): a user whose API tokens act
+    only within its team memberships, and only read when `read_only`."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_account"
+    )
+    description = models.CharField(max_length=200)
+    read_only = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'read-only' if self.read_only else 'read-write'})"
+
+
 __all__ = [
     "MAX_BODY_WEIGHT_KG",
     "MAX_RESIDUAL_BONE_MM",
@@ -577,6 +592,7 @@ __all__ = [
     "MembershipRole",
     "Patient",
     "PatientWeight",
+    "ServiceAccount",
     "Sex",
     "Side",
     "StageTransition",

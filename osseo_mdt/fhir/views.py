@@ -17,6 +17,7 @@ from axes.helpers import get_client_ip_address
 from django.db import DatabaseError
 from django.http import Http404
 from django.utils import timezone
+from django.utils.http import http_date
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
@@ -165,8 +166,8 @@ class ReadView(FhirView):
         resource = lookup(resource_type)
         found = resource.read(request.user, resource_id)
         self.audit(request, resource, [found])
-        last_updated = found.resource.get("meta", {}).get("lastUpdated")
-        headers = {"Last-Modified": last_updated} if last_updated else {}
+        updated = getattr(found.record, "updated_at", None)
+        headers = {"Last-Modified": http_date(updated.timestamp())} if updated else {}
         return Response(found.resource, headers=headers)
 
 
