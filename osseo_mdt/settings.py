@@ -336,3 +336,7 @@ CELERY_BEAT_SCHEDULE["webhook-sweep"] = {
     "task": "scheduling.sweep_webhook_deliveries",
     "schedule": crontab(minute="*/5"),
 }
+
+# FHIR API: system URI of the hospital number in Patient.identifier (the hospital's MRN
+# namespace); empty means {SITE_URL}/fhir/sid/hospital-number.
+FHIR_PATIENT_IDENTIFIER_SYSTEM = env.str("FHIR_PATIENT_IDENTIFIER_SYSTEM", default="")

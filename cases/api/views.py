@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases import access, access_log, pathway, selectors, services
+from cases import access, access_log, pathway, rehab_selectors, selectors, services
 from cases.models import (
     AccessLogEntry,
     Assessment,
@@ -42,10 +42,11 @@ class RecordViewSet(
 
 
 def mark_in_error(view: viewsets.GenericViewSet, request: Request) -> Response:
+    record = view.get_object()  # 404 for what the caller may not see, before any 400
     body = s.EnteredInErrorSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     services.record_mark_entered_in_error(
-        actor=request.user, record=view.get_object(), reason=body.validated_data["reason"]
+        actor=request.user, record=record, reason=body.validated_data["reason"]
     )
     return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -156,7 +157,9 @@ class PatientViewSet(ETagMixin, RecordViewSet):
 
 
 class CaseFilter(django_filters.FilterSet):
-    stage = django_filters.MultipleChoiceFilter(choices=pathway.Stage.choices)
+    # A column of the case itself: no join, so no DISTINCT (which made the count and the page
+    # sort every column of every matching case).
+    stage = django_filters.MultipleChoiceFilter(choices=pathway.Stage.choices, distinct=False)
     open = django_filters.BooleanFilter(method="filter_open", label="Open (not closed) cases")
     team = django_filters.NumberFilter()
     patient = django_filters.NumberFilter()
@@ -199,7 +202,7 @@ class CaseViewSet(ETagMixin, RecordViewSet):
     ordering = ["-referral_date", "-id"]
 
     def get_queryset(self) -> QuerySet[Case]:
-        return selectors.cases_for(self.request.user)
+        return rehab_selectors.with_rehab_status(selectors.cases_for(self.request.user))
 
     def after_read(self, request: Request, instance: Any) -> None:
         access_log.record_read(request, record=instance, via="api")

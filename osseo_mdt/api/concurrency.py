@@ -61,11 +61,11 @@ class ETagMixin:
         """Hook for what a read of one record must also do (the access log)."""
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        current = self.get_object()  # type: ignore[attr-defined]  (404 before 428)
         sent = request.headers.get("If-Match")
         if not sent:
             raise PreconditionRequired()
         with transaction.atomic():
-            current = self.get_object()  # type: ignore[attr-defined]
             locked = type(current).objects.select_for_update().get(pk=current.pk)
             offered = {tag.strip() for tag in sent.split(",")}
             if not offered & {etag_of(locked), "*"}:
