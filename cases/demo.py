@@ -154,7 +154,7 @@ def seed_clinical(teams: DemoTeams) -> None:
     from datetime import date, timedelta
 
     from . import services
-    from .models import ImplantSystem, Patient
+    from .models import Assessment, ImplantSystem, Patient
 
     team = teams.main
     User = get_user_model()
@@ -209,6 +209,31 @@ def seed_clinical(teams: DemoTeams) -> None:
                 (coordinator, "coordinator"),
             ],
         )
+        if target not in ("referred", "screening"):
+            services.assessment_save(
+                actor=physio,
+                assessment=Assessment(
+                    case=case,
+                    assessed_on=today - timedelta(days=380),
+                    prosthesis_wear_hours_per_week=20 + n,
+                    continuous_walking_km=0.5,
+                    socket_loosens_weekly=True,
+                    blisters_or_pressure_sores=n % 2 == 0,
+                    skeletally_mature=True,
+                    diabetes=False,
+                    smoker=n % 4 == 0,
+                    bmi=24 + n % 9,
+                    active_infection=False,
+                    active_malignancy=False,
+                    xray_done=True,
+                    ct_done=True,
+                    dexa_done=n % 3 != 0,
+                    psychological_assessment_done=True,
+                    funding_approved=True,
+                    peer_contact_made=True,
+                    can_follow_rehabilitation=True,
+                ),
+            )
         case = walk_case(
             case,
             target,

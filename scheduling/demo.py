@@ -16,7 +16,7 @@ from cases.pathway import CLOSED_STAGES, Stage
 from cases.services import team_today
 
 from . import defaults, services
-from .models import MdtAgendaItem, MdtMeeting, Task, TaskStatus, TaskTemplate
+from .models import Appointment, MdtAgendaItem, MdtMeeting, Task, TaskStatus, TaskTemplate
 
 __all__ = ["DEMO_PASSWORD", "demo_logins", "seed_all"]
 
@@ -74,6 +74,30 @@ def seed_scheduling(team: Team) -> None:
     # Cases seeded without going through the pathway services get their tasks here.
     for case in cases:
         services.tasks_generate_for_case(case=case)
+
+    if not Appointment.objects.filter(case__team=team).exists():
+        booked = [
+            ("follow_up", "clinic_review", 10, "Limb reconstruction clinic"),
+            ("rehabilitation", "rehab_session", 2, "Gym, rehabilitation unit"),
+        ]
+        for stage, kind, days, location in booked:
+            case = next((c for c in cases if c.stage == stage), None)
+            if case is None:
+                continue
+            start = datetime.combine(
+                team_today(team) + timedelta(days=days),
+                time(10, 0),
+                tzinfo=zoneinfo.ZoneInfo(team.time_zone),
+            )
+            services.appointment_book(
+                actor=coordinator,
+                case=case,
+                kind=kind,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=45),
+                location=location,
+                clinicians=[surgeon],
+            )
 
     starts_at = next_mdt_start(team)
     meeting = MdtMeeting.objects.filter(team=team, starts_at=starts_at).first()

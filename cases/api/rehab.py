@@ -523,10 +523,11 @@ class SafetyFlagViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
+        flag = self.get_object()  # 404 before 400
         body = FlagResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         flag = services.flag_resolve(
-            actor=request.user, flag=self.get_object(), note=body.validated_data["note"]
+            actor=request.user, flag=flag, note=body.validated_data["note"]
         )
         return Response(SafetyFlagSerializer(self.get_queryset().get(pk=flag.pk)).data)
 
@@ -560,10 +561,11 @@ class ComplicationViewSet(
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
+        complication = self.get_object()  # 404 before 400
         body = ComplicationResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         complication = services.complication_resolve(
-            actor=request.user, complication=self.get_object(), **body.validated_data
+            actor=request.user, complication=complication, **body.validated_data
         )
         return Response(ComplicationSerializer(self.get_queryset().get(pk=complication.pk)).data)
 

@@ -46,7 +46,8 @@ class TaskViewSet(viewsets.GenericViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if self._todays is None:
-            self._todays = selectors.team_todays(self.request.user)
+            # Filled per team from the tasks' own (joined) teams: no query of its own.
+            self._todays = {}
         context["todays"] = self._todays
         return context
 
@@ -71,8 +72,9 @@ class TaskViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=s.TaskUpdateSerializer, responses=s.TaskSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()  # 404 before 400
         data = _valid(s.TaskUpdateSerializer, request)
-        task = services.task_update(actor=request.user, task=self.get_object(), **data)
+        task = services.task_update(actor=request.user, task=task, **data)
         return self._respond(task)
 
     @extend_schema(request=None, responses=s.TaskSerializer, summary="Accept (take on) a task")
@@ -88,22 +90,25 @@ class TaskViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.ReasonSerializer, responses=s.TaskSerializer, summary="Put on hold")
     @action(detail=True, methods=["post"])
     def hold(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()  # 404 before 400
         data = _valid(s.ReasonSerializer, request)
-        task = services.task_hold(actor=request.user, task=self.get_object(), **data)
+        task = services.task_hold(actor=request.user, task=task, **data)
         return self._respond(task)
 
     @extend_schema(request=s.CompleteSerializer, responses=s.TaskSerializer, summary="Complete")
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()  # 404 before 400
         data = _valid(s.CompleteSerializer, request)
-        task = services.task_complete(actor=request.user, task=self.get_object(), **data)
+        task = services.task_complete(actor=request.user, task=task, **data)
         return self._respond(task)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.TaskSerializer, summary="Cancel")
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()  # 404 before 400
         data = _valid(s.ReasonSerializer, request)
-        task = services.task_cancel(actor=request.user, task=self.get_object(), **data)
+        task = services.task_cancel(actor=request.user, task=task, **data)
         return self._respond(task)
 
     @extend_schema(
@@ -113,8 +118,9 @@ class TaskViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()  # 404 before 400
         data = _valid(s.TaskAssignSerializer, request)
-        task = services.task_assign(actor=request.user, task=self.get_object(), **data)
+        task = services.task_assign(actor=request.user, task=task, **data)
         return self._respond(task)
 
     @extend_schema(
@@ -124,8 +130,9 @@ class TaskViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def book(self, request: Request, pk: str | None = None) -> Response:
+        task = self.get_object()  # 404 before 400
         data = _valid(s.TaskBookSerializer, request)
-        task = services.task_book(actor=request.user, task=self.get_object(), **data)
+        task = services.task_book(actor=request.user, task=task, **data)
         return self._respond(task)
 
     @extend_schema(
@@ -219,8 +226,9 @@ class MdtMeetingViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=s.MdtMeetingUpdateSerializer, responses=s.MdtMeetingSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()  # 404 before 400
         data = _valid(s.MdtMeetingUpdateSerializer, request)
-        meeting = services.mdt_meeting_update(actor=request.user, meeting=self.get_object(), **data)
+        meeting = services.mdt_meeting_update(actor=request.user, meeting=meeting, **data)
         return self._respond(meeting)
 
     @extend_schema(
@@ -230,8 +238,8 @@ class MdtMeetingViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="agenda-items")
     def agenda_items(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()  # 404 before 400
         data = _valid(s.AgendaItemCreateSerializer, request)
-        meeting = self.get_object()
         services.mdt_agenda_add(actor=request.user, meeting=meeting, **data)
         return self._respond(meeting, status.HTTP_201_CREATED)
 
@@ -330,9 +338,10 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=s.AppointmentUpdateSerializer, responses=s.AppointmentSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        appointment = self.get_object()  # 404 before 400
         data = _valid(s.AppointmentUpdateSerializer, request)
         appointment = services.appointment_update(
-            actor=request.user, appointment=self.get_object(), **data
+            actor=request.user, appointment=appointment, **data
         )
         return self._respond(appointment)
 
@@ -343,9 +352,10 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request: Request, pk: str | None = None) -> Response:
+        appointment = self.get_object()  # 404 before 400
         data = _valid(s.AppointmentStatusSerializer, request)
         appointment = services.appointment_set_status(
-            actor=request.user, appointment=self.get_object(), **data
+            actor=request.user, appointment=appointment, **data
         )
         return self._respond(appointment)
 
