@@ -81,8 +81,8 @@ def seed_scheduling(team: Team) -> None:
             ("rehabilitation", "rehab_session", 2, "Gym, rehabilitation unit"),
         ]
         for stage, kind, days, location in booked:
-            case = next((c for c in cases if c.stage == stage), None)
-            if case is None:
+            booked_case = next((c for c in cases if c.stage == stage), None)
+            if booked_case is None:
                 continue
             start = datetime.combine(
                 team_today(team) + timedelta(days=days),
@@ -91,7 +91,7 @@ def seed_scheduling(team: Team) -> None:
             )
             services.appointment_book(
                 actor=coordinator,
-                case=case,
+                case=booked_case,
                 kind=kind,
                 starts_at=start,
                 ends_at=start + timedelta(minutes=45),

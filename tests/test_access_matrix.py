@@ -128,7 +128,7 @@ OTHER: dict[str, list[str]] = {
 
 # Team-scoped list endpoints: (url name, model, team lookup) - another team's objects are
 # never in them.
-SCOPED_LISTS = [
+SCOPED_LISTS: list[tuple[str, Any, str]] = [
     ("patient-list", cm.Patient, "team__slug"),
     ("case-list", cm.Case, "team__slug"),
     ("task-list", sm.Task, "case__team__slug"),
@@ -175,12 +175,9 @@ def demo() -> None:
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     # A detail read, so the access log has an entry to address.
-    client_for("surgeon").get(
-        reverse(
-            "case-detail",
-            kwargs={"pk": cm.Case.objects.filter(team__slug=DEMO).order_by("pk").first().pk},
-        )
-    )
+    read = cm.Case.objects.filter(team__slug=DEMO).order_by("pk").first()
+    assert read is not None
+    client_for("surgeon").get(reverse("case-detail", kwargs={"pk": read.pk}))
 
 
 def client_for(username: str | None) -> APIClient:

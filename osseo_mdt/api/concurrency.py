@@ -61,7 +61,8 @@ class ETagMixin:
         """Hook for what a read of one record must also do (the access log)."""
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        current = self.get_object()  # type: ignore[attr-defined]  (404 before 428)
+        # 404 for what the caller may not see comes before 428.
+        current = self.get_object()  # type: ignore[attr-defined]
         sent = request.headers.get("If-Match")
         if not sent:
             raise PreconditionRequired()
