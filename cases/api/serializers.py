@@ -3,6 +3,7 @@ are read-only. Related fields accept only objects in the caller's teams."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -10,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases import access, pathway, selectors
+from cases import access, pathway, rehab_selectors, selectors, services
 from cases.models import (
     MAX_BODY_WEIGHT_KG,
     MIN_BODY_WEIGHT_KG,
@@ -28,6 +29,17 @@ from cases.models import (
 from cases.roles import Role
 
 User = get_user_model()
+
+# Output formats of DRF's own fields, for the hand-written read path of CaseSerializer.
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value: Any) -> Any:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _date(value: Any) -> Any:
+    return None if value is None else value.isoformat()
 
 
 class TeamRolesSerializer(serializers.Serializer):
@@ -217,13 +229,26 @@ class CareTeamEntrySerializer(serializers.Serializer):
     name = serializers.CharField(source="user.get_full_name", read_only=True)
 
 
+class OpenFlagSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    raised_on = serializers.DateField()
+
+
 class CaseSerializer(serializers.ModelSerializer):
     patient = PatientField()
     implant_system = ImplantSystemField(required=False, allow_null=True)
     lead_clinician = TeamMemberField(required=False, allow_null=True)
     care_team = CareTeamEntrySerializer(many=True, required=False)
     hospital_number = serializers.CharField(source="patient.hospital_number", read_only=True)
+    stage_before_hold = serializers.CharField(
+        read_only=True, help_text="While on hold: the stage the case returns to; else empty."
+    )
     allowed_next_stages = serializers.SerializerMethodField()
+    rehab_target_today_kg = serializers.SerializerMethodField(
+        help_text="Today's target load of the current rehab plan (null without one)."
+    )
+    open_flags = serializers.SerializerMethodField(help_text="Unresolved safety flags.")
 
     class Meta:
         model = Case
@@ -249,6 +274,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "lead_clinician",
             "care_team",
             "status_reason",
+            "rehab_target_today_kg",
+            "open_flags",
             "created_at",
             "updated_at",
         ]
@@ -272,6 +299,62 @@ class CaseSerializer(serializers.ModelSerializer):
             stage_before_hold=case.stage_before_hold or None,
         )
         return pathway.allowed_next_stages(facts)
+
+    def _today(self, case: Case) -> date:
+        todays = self.context.setdefault("todays", {}) if self.context else {}
+        if case.team_id not in todays:
+            todays[case.team_id] = services.team_today(case.team)
+        return todays[case.team_id]
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_rehab_target_today_kg(self, case: Case) -> float | None:
+        return rehab_selectors.target_today_kg(case, self._today(case))
+
+    @extend_schema_field(OpenFlagSerializer(many=True))
+    def get_open_flags(self, case: Case) -> list[dict[str, Any]]:
+        return [
+            {"id": flag.pk, "kind": flag.kind, "raised_on": flag.raised_on.isoformat()}
+            for flag in rehab_selectors.open_flags(case)
+        ]
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        # The same keys and formats as the declared fields, written out by hand: DRF's
+        # field-by-field path was most of a case list's time (bench/RESULTS.md);
+        # tests/cases/test_pathway_api.py compares the two.
+        return {
+            "id": case.pk,
+            "team": case.team_id,
+            "patient": case.patient_id,
+            "hospital_number": case.patient.hospital_number,
+            "side": case.side,
+            "amputation_level": case.amputation_level,
+            "bone": case.bone,
+            "residual_bone_length_mm": case.residual_bone_length_mm,
+            "amputation_cause": case.amputation_cause,
+            "amputation_date": _date(case.amputation_date),
+            "referral_date": _date(case.referral_date),
+            "referral_source": case.referral_source,
+            "implant_system": case.implant_system_id,
+            "staging_plan": case.staging_plan,
+            "stage": case.stage,
+            "stage_before_hold": case.stage_before_hold,
+            "stage_changed_at": _datetime(case.stage_changed_at),
+            "allowed_next_stages": self.get_allowed_next_stages(case),
+            "lead_clinician": case.lead_clinician_id,
+            "care_team": [
+                {"user": member.user_id, "role": member.role, "name": member.user.get_full_name()}
+                for member in case.care_team.all()
+            ],
+            "status_reason": case.status_reason,
+            "rehab_target_today_kg": self.get_rehab_target_today_kg(case),
+            "open_flags": self.get_open_flags(case),
+            "created_at": _datetime(case.created_at),
+            "updated_at": _datetime(case.updated_at),
+        }
+
+    def field_by_field(self, case: Case) -> dict[str, Any]:
+        """DRF's own representation, for the test that keeps the fast path honest."""
+        return dict(super().to_representation(case))
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         patient = attrs.get("patient")

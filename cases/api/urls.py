@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import re_path
 from rest_framework.routers import BaseRouter
 
 from . import rehab, views
@@ -26,9 +26,11 @@ def register(router: BaseRouter) -> None:
 
 # Views outside the router, included under /api/v1/ by osseo_mdt/api/urls.py.
 urlpatterns = [
-    path("cases/<int:pk>/rehab/", rehab.CaseRehabView.as_view(), name="case-rehab"),
-    path(
-        "cases/<int:pk>/rehab/chart.svg",
+    re_path(
+        r"^cases/(?P<pk>[0-9]{1,18})/rehab/$", rehab.CaseRehabView.as_view(), name="case-rehab"
+    ),
+    re_path(
+        r"^cases/(?P<pk>[0-9]{1,18})/rehab/chart\.svg$",
         rehab.CaseRehabChartView.as_view(),
         name="case-rehab-chart",
     ),

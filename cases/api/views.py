@@ -129,11 +129,15 @@ class PatientViewSet(ETagMixin, RecordViewSet):
         serializer.instance = self.get_queryset().get(pk=patient.pk)
 
     @extend_schema(
+        methods=["GET"], tags=["patients"], responses=s.PatientWeightSerializer(many=True)
+    )
+    @extend_schema(
+        methods=["POST"],
         tags=["patients"],
         request=s.PatientWeightSerializer,
-        responses=s.PatientWeightSerializer(many=True),
+        responses={201: s.PatientWeightSerializer},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def weights(self, request: Request, pk: str | None = None) -> Response:
         """Dated body weights, newest first; POST records one."""
         patient = self.get_object()
@@ -202,7 +206,11 @@ class CaseViewSet(ETagMixin, RecordViewSet):
     ordering = ["-referral_date", "-id"]
 
     def get_queryset(self) -> QuerySet[Case]:
-        return rehab_selectors.with_rehab_status(selectors.cases_for(self.request.user))
+        user = self.request.user
+        cases = (
+            selectors.case_list_for(user) if self.action == "list" else selectors.cases_for(user)
+        )
+        return rehab_selectors.with_rehab_status(cases)
 
     def after_read(self, request: Request, instance: Any) -> None:
         access_log.record_read(request, record=instance, via="api")

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -61,6 +61,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             error_body("invalid", _first_message(fields), fields),
             status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, DataError | OverflowError):
+        # e.g. an id or number too large for the database column.
+        return Response(
+            error_body("invalid", "A value is out of range."), status=status.HTTP_400_BAD_REQUEST
         )
     if isinstance(exc, IntegrityError):
         logger.warning("integrity error on %s", context["request"].path)

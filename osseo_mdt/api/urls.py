@@ -1,5 +1,7 @@
 """Everything under /api/v1/. Apps register their viewsets on the one router."""
 
+from typing import Any
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -11,7 +13,18 @@ from scheduling.api.urls import register as register_scheduling
 from .auth import RevokeAllTokensView, RevokeTokenView, TokenView
 from .me import MeView
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """Primary keys in URLs are digits that fit a bigint, so `/cases/abc/` or a 30-digit id is
+    a 404 at routing rather than an error deeper down."""
+
+    def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
+        if getattr(viewset, "lookup_value_regex", None) is None:
+            viewset.lookup_value_regex = "[0-9]{1,18}"
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+router = Router()
 register_cases(router)
 register_scheduling(router)
 

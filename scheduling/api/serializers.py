@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import access
-from cases.models import Case, Team
+from cases.models import AmputationLevel, Case, Side, Team
 from cases.pathway import DecisionOutcome, SurgeryKind
 from cases.roles import Role
 from cases.services import team_today
@@ -38,8 +38,25 @@ def _name(user: Any) -> str:
 
 
 def _today_for(context: dict[str, Any], team: Team) -> date:
-    todays = context.get("todays") or {}
-    return todays.get(team.pk) or team_today(team)
+    """Today in the team's zone, worked out once per team and request (context["todays"])."""
+    todays = context.get("todays")
+    if todays is None:
+        return team_today(team)
+    if team.pk not in todays:
+        todays[team.pk] = team_today(team)
+    return todays[team.pk]
+
+
+# Output formats of DRF's own fields, for the hand-written read paths below.
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value: Any) -> Any:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _date(value: Any) -> Any:
+    return None if value is None else value.isoformat()
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -129,6 +146,98 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
             self.context, task.case.team
         )
 
+    def to_representation(self, task: Task) -> dict[str, Any]:
+        # The same keys and formats as the declared fields (which give the OpenAPI schema),
+        # written out by hand: DRF's field-by-field path took most of a list request's time
+        # (bench/RESULTS.md). tests/scheduling/test_task_api.py compares the two.
+        case = task.case
+        template = task.template
+        return {
+            "id": task.pk,
+            "case": task.case_id,
+            "case_label": str(case),
+            "team": case.team_id,
+            "title": task.title,
+            "details": task.details,
+            "role": task.role,
+            "assignee": task.assignee_id,
+            "assignee_name": _name(task.assignee),
+            "due_date": _date(task.due_date),
+            "priority": task.priority,
+            "status": task.status,
+            "status_reason": task.status_reason,
+            "is_overdue": self.get_is_overdue(task),
+            "is_generated": task.is_generated,
+            "template": task.template_id,
+            "template_code": template.code if template is not None else "",
+            "occurrence": task.occurrence,
+            "event_key": task.event_key,
+            "agenda_item": task.agenda_item_id,
+            "appointment": task.appointment_id,
+            "created_by": task.created_by_id,
+            "created_at": _datetime(task.created_at),
+            "updated_at": _datetime(task.updated_at),
+            "completed_at": _datetime(task.completed_at),
+            "completed_by": task.completed_by_id,
+            "completion_note": task.completion_note,
+        }
+
+    def field_by_field(self, task: Task) -> dict[str, Any]:
+        """DRF's own representation, for the test that keeps the fast path honest."""
+        return dict(super().to_representation(task))
+
+
+_SIDES = dict(Side.choices)
+_LEVELS = dict(AmputationLevel.choices)
+
+
+def task_row(row: dict[str, Any], todays: dict[int, date]) -> dict[str, Any]:
+    """A row of scheduling.selectors.task_rows_for in TaskSerializer's shape (the task list's
+    read path; tests/scheduling/test_task_api.py checks that the two agree)."""
+    team_id = row["case__team_id"]
+    today = todays.get(team_id)
+    if today is None:
+        today = todays[team_id] = team_today(
+            Team(pk=team_id, time_zone=row["case__team__time_zone"])
+        )
+    limb = f"{_SIDES.get(row['case__side'], row['case__side'])} " + str(
+        _LEVELS.get(row["case__amputation_level"], row["case__amputation_level"])
+    )
+    if row["assignee_id"] is None:
+        assignee_name = ""
+    else:
+        full = f"{row['assignee__first_name']} {row['assignee__last_name']}".strip()
+        assignee_name = full or row["assignee__username"]
+    return {
+        "id": row["id"],
+        "case": row["case_id"],
+        "case_label": f"{row['case__patient__hospital_number']} {limb.lower()}",
+        "team": team_id,
+        "title": row["title"],
+        "details": row["details"],
+        "role": row["role"],
+        "assignee": row["assignee_id"],
+        "assignee_name": assignee_name,
+        "due_date": _date(row["due_date"]),
+        "priority": row["priority"],
+        "status": row["status"],
+        "status_reason": row["status_reason"],
+        "is_overdue": row["status"] in OPEN_STATUSES and row["due_date"] < today,
+        "is_generated": row["template_id"] is not None,
+        "template": row["template_id"],
+        "template_code": row["template__code"] or "",
+        "occurrence": row["occurrence"],
+        "event_key": row["event_key"],
+        "agenda_item": row["agenda_item_id"],
+        "appointment": row["appointment_id"],
+        "created_by": row["created_by_id"],
+        "created_at": _datetime(row["created_at"]),
+        "updated_at": _datetime(row["updated_at"]),
+        "completed_at": _datetime(row["completed_at"]),
+        "completed_by": row["completed_by_id"],
+        "completion_note": row["completion_note"],
+    }
+
 
 class TaskCreateSerializer(serializers.Serializer):
     case = case_field()
@@ -191,7 +300,16 @@ class TaskTemplateSerializer(serializers.ModelSerializer[TaskTemplate]):
         child=serializers.ChoiceField(choices=SurgeryKind.choices), required=False
     )
     description = serializers.CharField(source="describe_trigger", read_only=True)
-    team = _Scoped("team", help_text="The team whose template this is (shared: null, read-only).")
+    team = _Scoped(
+        "team",
+        allow_null=True,
+        help_text="The team whose template this is (shared: null, read-only).",
+    )
+
+    def validate_team(self, team: Team | None) -> Team:
+        if team is None:
+            raise serializers.ValidationError("Shared templates are edited by an administrator.")
+        return team
 
     class Meta:
         model = TaskTemplate

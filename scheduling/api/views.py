@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -41,6 +42,8 @@ class TaskViewSet(viewsets.GenericViewSet):
     _todays: dict[int, Any] | None = None
 
     def get_queryset(self) -> Any:
+        if self.action == "list":
+            return selectors.task_rows_for(self.request.user)
         return selectors.tasks_for(self.request.user)
 
     def get_serializer_context(self) -> dict[str, Any]:
@@ -59,7 +62,8 @@ class TaskViewSet(viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        todays = self.get_serializer_context()["todays"]
+        return self.get_paginated_response([s.task_row(row, todays) for row in page or ()])
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
@@ -364,11 +368,20 @@ def calendar_url(token: str) -> str:
     return settings.SITE_URL + reverse("calendar-feed", args=[token])
 
 
+class _OneObjectSchema(AutoSchema):
+    """The calendar feed is one object per person, not a list."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
 @extend_schema(tags=["calendar"])
 class CalendarFeedViewSet(viewsets.ViewSet):
     """Your secret calendar address (RFC 5545): open tasks on their due dates, your
     appointments and your teams' MDT meetings. Subscribe to it in Outlook, Google or Apple
     Calendar."""
+
+    schema = _OneObjectSchema()
 
     serializer_class = s.CalendarFeedSerializer
 
@@ -381,7 +394,11 @@ class CalendarFeedViewSet(viewsets.ViewSet):
             "url": url,
         }
 
-    @extend_schema(responses=s.CalendarFeedSerializer, summary="Whether you have an address")
+    @extend_schema(
+        responses=s.CalendarFeedSerializer,
+        summary="Whether you have an address",
+        filters=False,
+    )
     def list(self, request: Request) -> Response:
         return Response(self._state(request))
 
