@@ -14,7 +14,8 @@ from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-pytestmark = pytest.mark.django_db
+# Committed data, as in production: one bad request cannot poison the others' transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 EXAMPLES_PER_OPERATION = 8
 # The token endpoint answers anonymous callers; revoking tokens would sign the fuzzer out.
@@ -41,7 +42,19 @@ def _text(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-def test_every_operation_survives_generated_input(auth_header) -> None:
+@pytest.fixture
+def _keep_test_connection() -> Any:
+    # As Django's test client does: the WSGI app must not close the connection that holds
+    # the test's transaction at each request start.
+    from django.core.signals import request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+
+
+def test_every_operation_survives_generated_input(auth_header, _keep_test_connection) -> None:
     from osseo_mdt.wsgi import application
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application, headers=auth_header)
