@@ -15,7 +15,12 @@ import django_filters
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, renderers, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -36,7 +41,13 @@ from cases.models import (
     Surgery,
     Treatment,
 )
+from cases.permissions import require_write
 from cases.rehab import FlagKind, StomaFinding
+from osseo_mdt.api.concurrency import (
+    PRECONDITION_RESPONSES,
+    etag_of,
+    require_if_match,
+)
 
 from . import serializers as s
 from .views import ENTERED_IN_ERROR, mark_in_error
@@ -356,6 +367,30 @@ class SeriesPointSerializer(serializers.Serializer):
     held = serializers.BooleanField(help_text="Pain reached the gate: the plan did not advance.")
 
 
+@extend_schema_field(SeriesPointSerializer(many=True))
+class SeriesField(serializers.Field):
+    """The day-by-day series (a point a day: hundreds for a long plan) in SeriesPointSerializer's
+    shape, written out by hand: DRF's field-by-field path was a third of the request
+    (bench/RESULTS.md); tests/test_query_counts.py compares the two."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, points: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "date": point.date.isoformat(),
+                "plan_day": point.plan_day,
+                "target_kg": float(point.target_kg),
+                "achieved_kg": None if point.achieved_kg is None else float(point.achieved_kg),
+                "pain_nrs": point.pain_nrs,
+                "sessions": point.sessions,
+                "held": point.held,
+            }
+            for point in points
+        ]
+
+
 class MarkerSerializer(serializers.Serializer):
     kind = serializers.CharField()
     title = serializers.CharField()
@@ -390,7 +425,7 @@ class RehabSummarySerializer(serializers.Serializer):
     target_today_kg = serializers.FloatField(allow_null=True)
     phase_today = RehabPhaseTodaySerializer(allow_null=True)
     days_without_session = serializers.IntegerField(allow_null=True)
-    series = SeriesPointSerializer(many=True)
+    series = SeriesField()
     open_flags = SafetyFlagSerializer(many=True)
     flag_markers = MarkerSerializer(many=True)
     complication_markers = MarkerSerializer(many=True)
@@ -617,6 +652,16 @@ class SettingFilter(django_filters.FilterSet):
         return queryset.filter(superseded_by__isnull=value)
 
 
+IF_MATCH_CURRENT = OpenApiParameter(
+    name="If-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Required when the component already has a setting: that setting's ETag "
+    "(GET /api/v1/prosthesis-settings/{id}/). 428 without it, 412 when stale.",
+)
+
+
 class ProsthesisSettingViewSet(
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -635,19 +680,42 @@ class ProsthesisSettingViewSet(
         return rehab_selectors.prosthesis_settings_for(self.request.user)
 
     @extend_schema(
+        parameters=[IF_MATCH_CURRENT],
         responses={
             201: ProsthesisSettingSerializer,
             400: OpenApiResponse(description="Bad parameters, no reason, or unchanged."),
             403: OpenApiResponse(description="Only a prosthetist may change a setting."),
             409: OpenApiResponse(description="Someone changed it at the same time."),
-        }
+            **PRECONDITION_RESPONSES,
+        },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        setting = self.get_object()
+        response = Response(self.get_serializer(setting).data)
+        response["ETag"] = etag_of(setting)
+        return response
+
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = serializer.validated_data
+        # The role is checked before the version, so a stranger learns nothing from a 412.
+        require_write(self.request.user, data["case"].team_id, "prosthesis_setting")
+        current = (
+            ProsthesisSetting.objects.filter(
+                case=data["case"], component=data["component"], superseded_by__isnull=True
+            )
+            .order_by("-id")
+            .first()
+        )
+        if current is not None:
+            # Changing a setting that exists: say which version you are changing.
+            require_if_match(self.request, current)
         setting = services.prosthesis_setting_change(
-            actor=self.request.user, **serializer.validated_data
+            actor=self.request.user,
+            expected_previous_id=current.pk if current else None,
+            **data,
         )
         serializer.instance = self.get_queryset().get(pk=setting.pk)
 

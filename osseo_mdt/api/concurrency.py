@@ -29,7 +29,8 @@ class PreconditionFailed(APIException):
 
 
 def etag_of(instance: Any) -> str:
-    stamp = f"{instance._meta.label}:{instance.pk}:{instance.updated_at.isoformat()}"
+    changed = getattr(instance, "updated_at", None) or instance.created_at
+    stamp = f"{instance._meta.label}:{instance.pk}:{changed.isoformat()}"
     return '"' + hashlib.sha256(stamp.encode()).hexdigest()[:32] + '"'
 
 
@@ -44,6 +45,16 @@ PRECONDITION_RESPONSES = {
     412: OpenApiResponse(description="Stale If-Match: the record changed since you read it."),
     428: OpenApiResponse(description="If-Match header missing."),
 }
+
+
+def require_if_match(request: Request, current: Any) -> None:
+    """428 without an If-Match header, 412 unless it names `current`'s ETag."""
+    sent = request.headers.get("If-Match")
+    if not sent:
+        raise PreconditionRequired()
+    offered = {tag.strip() for tag in sent.split(",")}
+    if not offered & {etag_of(current), "*"}:
+        raise PreconditionFailed()
 
 
 class ETagMixin:
@@ -63,14 +74,11 @@ class ETagMixin:
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # 404 for what the caller may not see comes before 428.
         current = self.get_object()  # type: ignore[attr-defined]
-        sent = request.headers.get("If-Match")
-        if not sent:
+        if not request.headers.get("If-Match"):
             raise PreconditionRequired()
         with transaction.atomic():
             locked = type(current).objects.select_for_update().get(pk=current.pk)
-            offered = {tag.strip() for tag in sent.split(",")}
-            if not offered & {etag_of(locked), "*"}:
-                raise PreconditionFailed()
+            require_if_match(request, locked)
             response = super().update(request, *args, **kwargs)  # type: ignore[misc]
         fresh = type(current).objects.get(pk=current.pk)
         response["ETag"] = etag_of(fresh)

@@ -297,7 +297,7 @@ def test_coordinators_do_not_record_outcome_measures() -> None:
 # --- Prosthesis settings ----------------------------------------------------------------------
 
 
-def post_setting(r: RehabCase, user: Any, **body: Any) -> Any:
+def post_setting(r: RehabCase, user: Any, if_match: str | None = None, **body: Any) -> Any:
     data = {
         "case": r.case.pk,
         "component": "knee",
@@ -306,7 +306,12 @@ def post_setting(r: RehabCase, user: Any, **body: Any) -> Any:
         "reason": "Initial fitting",
         **body,
     }
-    return client_for(user).post("/api/v1/prosthesis-settings/", data, format="json")
+    headers: dict[str, Any] = {"HTTP_IF_MATCH": if_match} if if_match else {}
+    return client_for(user).post("/api/v1/prosthesis-settings/", data, format="json", **headers)
+
+
+def etag(user: Any, setting_id: int) -> str:
+    return str(client_for(user).get(f"/api/v1/prosthesis-settings/{setting_id}/").headers["ETag"])
 
 
 @pytest.mark.parametrize(
@@ -325,7 +330,11 @@ def test_every_setting_change_is_kept_with_who_when_and_why() -> None:
     first = post_setting(r, r.prosthetist)
     assert first.status_code == 201, first.json()
     second = post_setting(
-        r, r.prosthetist, parameters={"friction_level": 4}, reason="Knee swings too fast"
+        r,
+        r.prosthetist,
+        if_match=etag(r.prosthetist, first.json()["id"]),
+        parameters={"friction_level": 4},
+        reason="Knee swings too fast",
     )
     assert second.status_code == 201
     assert second.json()["supersedes"] == first.json()["id"]
@@ -357,8 +366,26 @@ def test_a_setting_without_a_reason_or_parameters_is_400(body, field) -> None:
 
 def test_an_unchanged_setting_is_not_a_change() -> None:
     r = rehab_case()
-    post_setting(r, r.prosthetist)
-    assert post_setting(r, r.prosthetist, reason="Again").status_code == 400
+    first = post_setting(r, r.prosthetist).json()["id"]
+    again = post_setting(r, r.prosthetist, if_match=etag(r.prosthetist, first), reason="Again")
+    assert again.status_code == 400
+
+
+def test_changing_a_setting_needs_the_current_versions_etag() -> None:
+    r = rehab_case()
+    first = post_setting(r, r.prosthetist).json()["id"]
+    stale = etag(r.prosthetist, first)
+    missing = post_setting(r, r.prosthetist, parameters={"friction_level": 5}, reason="Faster")
+    assert missing.status_code == 428
+    ok = post_setting(
+        r, r.prosthetist, if_match=stale, parameters={"friction_level": 5}, reason="Faster"
+    )
+    assert ok.status_code == 201
+    late = post_setting(
+        r, r.prosthetist, if_match=stale, parameters={"friction_level": 2}, reason="Slower"
+    )
+    assert late.status_code == 412
+    assert late.json()["error"]["code"] == "precondition_failed"
 
 
 @pytest.mark.postgres
