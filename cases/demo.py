@@ -330,9 +330,10 @@ def seed_rehab(teams: DemoTeams) -> None:
     plan is left alone."""
     from datetime import timedelta
 
-    from . import services
-    from .models import Case, RehabPlan, RehabProtocol
+    from . import protocol_examples, services
+    from .models import Case, RehabPhase, RehabPlan, RehabProtocol
 
+    protocol_examples.install(RehabProtocol, RehabPhase)
     team = teams.main
     User = get_user_model()
     physio = User.objects.get(username="physio")

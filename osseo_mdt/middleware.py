@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from .api.errors import error_body
@@ -30,7 +30,7 @@ class DatabaseUnavailableMiddleware:
         return None
 
     @staticmethod
-    def _unavailable(exc: DatabaseError) -> JsonResponse:
+    def _unavailable(exc: Exception) -> JsonResponse:
         logger.error("database unavailable: %s", type(exc).__name__)
         response = JsonResponse(
             error_body("service_unavailable", "The database is unavailable; try again shortly."),
