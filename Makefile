@@ -41,6 +41,11 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+## Benchmark at national-network scale against a hand-written-SQL floor (PostgreSQL at
+## BENCH_DATABASE_URL; creates and fills the databases when absent). README: Benchmark.
+bench: install
+	$(PY) -m bench
+
 ## Recompile the pinned requirements from requirements/*.in.
 lock:
 	$(PYTHON) -m pip install --quiet uv

@@ -3,13 +3,17 @@ permission checks, audit and signals as the API); querysets are scoped to the us
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.options import BaseModelAdmin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -36,6 +40,7 @@ from .models import (
     RehabProtocol,
     RehabSession,
     SafetyFlag,
+    ServiceAccount,
     StageTransition,
     Surgery,
     Team,
@@ -43,6 +48,96 @@ from .models import (
 )
 from .permissions import WRITE_ROLES
 from .rehab import StomaFinding
+
+# --- Scoping: nobody sees another team's records, people or choices ---------------------------
+
+
+def team_people(team_ids: list[int]) -> QuerySet[Any]:
+    """Active members of the given teams, for a form's choice of a person."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__team_id__in=team_ids, memberships__is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def scope_choices(request: HttpRequest, db_field: Any, kwargs: dict[str, Any]) -> None:
+    """Offer only the user's teams' people, teams, patients, cases, implant systems, surgeries
+    and protocols in a form's choices (a superuser: all). A queryset the admin set itself is
+    kept."""
+    if request.user.is_superuser or "queryset" in kwargs:
+        return
+    model = db_field.remote_field.model
+    teams = access.team_ids(request.user)
+    if model is get_user_model():
+        kwargs["queryset"] = team_people(teams)
+    elif model is Team:
+        kwargs["queryset"] = Team.objects.filter(pk__in=teams)
+    elif model is Patient:
+        kwargs["queryset"] = selectors.patients_for(request.user)
+    elif model is Case:
+        kwargs["queryset"] = Case.objects.filter(
+            team_id__in=teams, entered_in_error=False
+        ).select_related("patient")
+    elif model is ImplantSystem:
+        kwargs["queryset"] = selectors.implant_systems_for(request.user)
+    elif model is Surgery:
+        kwargs["queryset"] = Surgery.objects.filter(
+            case__team_id__in=teams, entered_in_error=False
+        ).select_related("case__patient")
+    elif model is RehabProtocol:
+        kwargs["queryset"] = RehabProtocol.objects.filter(
+            Q(team__isnull=True) | Q(team_id__in=teams)
+        )
+
+
+if TYPE_CHECKING:
+
+    class _AdminBase(BaseModelAdmin[Any]):
+        """What the mixins below extend, for the type checker only."""
+
+else:
+    _AdminBase = object
+
+
+class ScopedChoicesMixin(_AdminBase):
+    """Foreign-key and many-to-many choices limited to the user's teams (scope_choices)."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        scope_choices(request, db_field, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        scope_choices(request, db_field, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ScopedHistoryMixin(_AdminBase):
+    """simple_history's history pages find a record by primary key alone (falling back to its
+    history rows): show them only for records in this admin's scoped queryset."""
+
+    def _require_in_scope(self, request: HttpRequest, object_id: str) -> None:
+        try:
+            found = self.get_queryset(request).filter(pk=unquote(object_id)).exists()
+        except (ValueError, ValidationError):
+            found = False
+        if not found:
+            raise Http404
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        self._require_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        self._require_in_scope(request, object_id)
+        return super().history_form_view(  # type: ignore[misc]
+            request, object_id, version_id, extra_context
+        )
 
 
 class MembershipRoleInline(admin.TabularInline):
@@ -62,9 +157,9 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     list_display = ["user", "team", "role_list", "is_active"]
-    list_filter = ["team", "is_active", "roles__role"]
+    list_filter = [("team", admin.RelatedOnlyFieldListFilter), "is_active", "roles__role"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     inlines = [MembershipRoleInline]
 
@@ -79,8 +174,9 @@ class MembershipAdmin(admin.ModelAdmin):
         return qs.filter(team_id__in=access.team_ids(request.user))
 
 
-class TeamScopedAdmin(SimpleHistoryAdmin):
-    """Shows only records of the user's teams (superusers see all) and never deletes."""
+class TeamScopedAdmin(ScopedHistoryMixin, ScopedChoicesMixin, SimpleHistoryAdmin):
+    """Shows only records of the user's teams (superusers see all), offers only their people
+    and records as choices, and never deletes."""
 
     team_lookup = "team_id"
 
@@ -135,7 +231,7 @@ class WeightInline(admin.TabularInline):
 class PatientAdmin(TeamScopedAdmin):
     logs_reads = True
     list_display = ["hospital_number", "family_name", "given_name", "date_of_birth", "team"]
-    list_filter = ["team", "sex"]
+    list_filter = [("team", admin.RelatedOnlyFieldListFilter), "sex"]
     search_fields = ["hospital_number", "family_name", "given_name"]
     inlines = [WeightInline]
     exclude = ["entered_in_error", "entered_in_error_reason"]
@@ -159,7 +255,7 @@ class PatientAdmin(TeamScopedAdmin):
 
 
 @admin.register(ImplantSystem)
-class ImplantSystemAdmin(SimpleHistoryAdmin):
+class ImplantSystemAdmin(ScopedHistoryMixin, ScopedChoicesMixin, SimpleHistoryAdmin):
     list_display = [
         "manufacturer",
         "name",
@@ -188,7 +284,7 @@ class StageActionForm(ActionForm):
     reason = forms.CharField(required=False, label="Reason")
 
 
-class CareTeamInline(admin.TabularInline):
+class CareTeamInline(ScopedChoicesMixin, admin.TabularInline):
     model = CareTeamMember
     extra = 0
 
@@ -221,19 +317,69 @@ class TransitionInline(ReadOnlyInline):
     show_change_link = False
 
 
+class MyCasesFilter(admin.SimpleListFilter):
+    title = "my cases"
+    parameter_name = "mine"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Lead clinician or on the care team")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() != "yes":
+            return queryset
+        user_id = request.user.pk
+        return queryset.filter(
+            Q(lead_clinician_id=user_id) | Q(care_team__user_id=user_id)
+        ).distinct()
+
+
+class TeamMemberFilter(admin.SimpleListFilter):
+    """Cases a colleague leads or is on the care team of."""
+
+    title = "team member"
+    parameter_name = "member"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        people = (
+            get_user_model().objects.all()
+            if request.user.is_superuser
+            else team_people(access.team_ids(request.user))
+        )
+        return [(str(p.pk), p.get_full_name() or p.get_username()) for p in people[:200]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value or not value.isdigit():
+            return queryset
+        return queryset.filter(Q(lead_clinician_id=value) | Q(care_team__user_id=value)).distinct()
+
+
 @admin.register(Case)
 class CaseAdmin(TeamScopedAdmin):
     logs_reads = True
     list_display = [
-        "__str__",
+        "case_page",
+        "limb",
         "stage",
-        "staging_plan",
+        "days_in_stage",
         "implant_system",
         "lead_clinician",
         "referral_date",
     ]
-    list_filter = ["stage", "staging_plan", "implant_system", "team", "side"]
+    # The case page (admin:case_overview, see osseo_mdt/admin_site.py) is where a case is
+    # opened; its details form is one link from there.
+    list_display_links = None
+    list_filter = [
+        MyCasesFilter,
+        "stage",
+        TeamMemberFilter,
+        ("implant_system", admin.RelatedOnlyFieldListFilter),
+        "staging_plan",
+        ("team", admin.RelatedOnlyFieldListFilter),
+        "side",
+    ]
     search_fields = ["patient__hospital_number", "patient__family_name", "patient__given_name"]
+    list_per_page = 50
     readonly_fields = [
         "stage",
         "stage_before_hold",
@@ -253,8 +399,38 @@ class CaseAdmin(TeamScopedAdmin):
             super()
             .get_queryset(request)
             .filter(entered_in_error=False)
-            .select_related("patient", "implant_system", "lead_clinician")
+            .select_related("patient", "team", "implant_system", "lead_clinician")
         )
+
+    @admin.display(description="Case", ordering="patient__hospital_number")
+    def case_page(self, obj: Case) -> str:
+        return format_html(
+            '<a href="{}"><strong>{}</strong> {}, {}</a>',
+            reverse("admin:case_overview", args=[obj.pk]),
+            obj.patient.hospital_number,
+            obj.patient.family_name.upper(),
+            obj.patient.given_name,
+        )
+
+    @admin.display(description="Limb")
+    def limb(self, obj: Case) -> str:
+        return f"{obj.get_side_display()} {obj.get_amputation_level_display().lower()}"
+
+    @admin.display(description="Days in stage", ordering="-stage_changed_at")
+    def days_in_stage(self, obj: Case) -> int:
+        return (services.team_today(obj.team) - obj.stage_changed_at.date()).days
+
+    def response_change(self, request: HttpRequest, obj: Case) -> HttpResponse:
+        if "_continue" in request.POST or "_addanother" in request.POST:
+            return super().response_change(request, obj)
+        self.message_user(request, f"{obj}: saved.", level=messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:case_overview", args=[obj.pk]))
+
+    def response_add(self, request: HttpRequest, obj: Case, post_url_continue: Any = None) -> Any:
+        if "_continue" in request.POST or "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"{obj}: added.", level=messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:case_overview", args=[obj.pk]))
 
     @admin.display(description="Rehabilitation progress")
     def rehab_chart(self, obj: Case) -> str:
@@ -520,12 +696,12 @@ class RehabPhaseInline(admin.TabularInline):
 
 
 @admin.register(RehabProtocol)
-class RehabProtocolAdmin(SimpleHistoryAdmin):
+class RehabProtocolAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
     """Versioned: a version used by a plan is read-only; "Make a new version" copies it
     (a shared example is copied into your team)."""
 
     list_display = ["name", "version", "code", "team", "is_example", "is_active", "in_use"]
-    list_filter = ["is_example", "is_active", "team"]
+    list_filter = ["is_example", "is_active", ("team", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "code"]
     readonly_fields = ["version", "supersedes", "is_example", "created_by", "created_at"]
     inlines = [RehabPhaseInline]
@@ -594,7 +770,7 @@ class RehabPlanAdmin(ServiceWrittenAdmin):
     write_record = "rehab_plan"
     add_fields = ["case", "protocol", "start_date", "load_cap_kg", "notes"]
     list_display = ["case", "protocol", "start_date", "body_weight_kg", "load_cap_kg", "ended_on"]
-    list_filter = ["protocol"]
+    list_filter = [("protocol", admin.RelatedOnlyFieldListFilter)]
     autocomplete_fields = ["case"]
 
     def get_form(
@@ -805,7 +981,7 @@ class AccessLogAdmin(admin.ModelAdmin):
     """Who read which patient's record: coordinators see their teams' log; nobody edits it."""
 
     list_display = ["at", "user", "patient", "case", "via", "ip_address", "path"]
-    list_filter = ["via", "team"]
+    list_filter = ["via", ("team", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "patient__hospital_number"]
     date_hierarchy = "at"
 
@@ -834,3 +1010,18 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ServiceAccount)
+class ServiceAccountAdmin(admin.ModelAdmin):
+    """Integration clients: their teams are their memberships; tokens via
+    `manage.py create_service_account`."""
+
+    list_display = ["user", "description", "read_only", "created_at"]
+    list_filter = ["read_only"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)

@@ -78,6 +78,71 @@ def prosthesis_settings_for(user: Any) -> QuerySet[ProsthesisSetting]:
     ).select_related("set_by", "superseded_by")
 
 
+def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases with what a case list shows of their rehabilitation (``open_flags`` and
+    ``target_today_kg``): four queries whatever the page size, namely the open flags, the
+    current plans with their protocol, the protocols' phases and the plans' held days."""
+    current = (
+        RehabPlan.objects.filter(ended_on__isnull=True, entered_in_error=False)
+        .select_related("protocol")
+        .prefetch_related(
+            Prefetch("protocol__phases", queryset=RehabPhase.objects.order_by("position")),
+            Prefetch(
+                "sessions",
+                queryset=RehabSession.objects.filter(holds_plan=True, entered_in_error=False).only(
+                    "id", "plan_id", "session_date"
+                ),
+                to_attr="held_sessions",
+            ),
+        )
+    )
+    return cases.prefetch_related(
+        Prefetch(
+            "safety_flags",
+            queryset=SafetyFlag.objects.filter(resolved_at__isnull=True).order_by(
+                "-raised_on", "-id"
+            ),
+            to_attr="open_flag_list",
+        ),
+        Prefetch("rehab_plans", queryset=current, to_attr="current_plans"),
+    )
+
+
+def open_flags(case: Case) -> list[SafetyFlag]:
+    found = getattr(case, "open_flag_list", None)
+    if found is None:
+        found = list(SafetyFlag.objects.filter(case=case, resolved_at__isnull=True))
+    return found
+
+
+def target_today_kg(
+    case: Case, today: date, phases_by_protocol: dict[int, list[rehab.PhaseSpec]] | None = None
+) -> float | None:
+    """Today's target load of the case's current plan (as ``rehab_summary`` gives it), or
+    None without a current plan or before it starts. ``phases_by_protocol``: a cache for a
+    list, where many plans share a few protocols."""
+    plans = getattr(case, "current_plans", None)
+    plan = (plans[0] if plans else None) if plans is not None else services.current_plan(case)
+    if plan is None or today < plan.start_date:
+        return None
+    held_sessions = getattr(plan, "held_sessions", None)
+    held = (
+        {s.session_date for s in held_sessions}
+        if held_sessions is not None
+        else services.held_dates(plan)
+    )
+    cache = {} if phases_by_protocol is None else phases_by_protocol
+    if plan.protocol_id not in cache:
+        cache[plan.protocol_id] = plan.protocol.phase_specs()
+    return rehab.target_load_kg(
+        cache[plan.protocol_id],
+        float(plan.body_weight_kg),
+        (today - plan.start_date).days,
+        [(day - plan.start_date).days for day in held],
+        plan.load_cap,
+    )
+
+
 def rehab_case_for(user: Any, case_id: int) -> Case:
     """The case if the caller may see it (Case.DoesNotExist otherwise: a 404)."""
     return Case.objects.select_related("team").get(

@@ -35,6 +35,24 @@ def cases_for(user: Any) -> QuerySet[Case]:
     )
 
 
+def case_list_for(user: Any) -> QuerySet[Case]:
+    """cases_for, with only the related columns a case list shows (the patient's hospital
+    number, the team's zone, the care team's names): whole patient and user rows made a page
+    slower to fetch and decode than to query."""
+    own = [f.name for f in Case._meta.concrete_fields]
+    care = CareTeamMember.objects.select_related("user").only(
+        "id", "case_id", "user_id", "role", "user__first_name", "user__last_name"
+    )
+    return (
+        cases_for(user)
+        .select_related(None)
+        .select_related("patient", "team")
+        .only(*own, "patient__hospital_number", "team__time_zone")
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("care_team", queryset=care))
+    )
+
+
 def implant_systems_for(user: Any) -> QuerySet[ImplantSystem]:
     from django.db.models import Q
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 
@@ -19,13 +20,14 @@ class OsseoAdminSite(admin.AdminSite):
     site_header = "osseo-mdt"
     site_title = "osseo-mdt"
     index_title = "OI multidisciplinary team"
+    site_url = None  # no public site to "view": the admin is the web UI
 
-    def index(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    def index(self, request: HttpRequest, extra_context: Any = None) -> TemplateResponse:
         from scheduling import dashboard
 
         return dashboard.dashboard_view(self, request)
 
-    def models_index(self, request: HttpRequest) -> HttpResponse:
+    def models_index(self, request: HttpRequest) -> TemplateResponse:
         """The stock admin index: every record type the user may see."""
         return super().index(request, {"title": "All records"})
 

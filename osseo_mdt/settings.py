@@ -319,6 +319,9 @@ WEBHOOK_RETRY_BACKOFF_SECONDS = env.float("WEBHOOK_RETRY_BACKOFF_SECONDS", defau
 WEBHOOK_FAILURES_BEFORE_PAUSE = env.int("WEBHOOK_FAILURES_BEFORE_PAUSE", default=5)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 WEBHOOK_SENDING_TIMEOUT_MINUTES = env.int("WEBHOOK_SENDING_TIMEOUT_MINUTES", default=10)
+# A PEM file of the CA(s) that sign receivers' certificates (a hospital's internal CA);
+# empty: the public CAs (certifi). Certificates are always verified.
+WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
 _enum_names.update(
     {
         "WebhookEventTypeEnum": "scheduling.models.WebhookEventType",

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from cases import access
+from cases.admin import ScopedChoicesMixin
 from cases.errors import DomainError
 from cases.models import Case
 from cases.pathway import DecisionOutcome, Stage, SurgeryKind
@@ -48,8 +49,16 @@ User = get_user_model()
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    """Operations data: for superusers only (clinicians have no use for it)."""
+
     list_display = ["worker", "beat_at"]
     readonly_fields = ["worker", "beat_at"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
 
 
 def _is_member(request: HttpRequest) -> bool:
@@ -60,8 +69,9 @@ def _teams(request: HttpRequest) -> list[int]:
     return access.team_ids(request.user)
 
 
-class TeamScopedAdmin(admin.ModelAdmin):
-    """Members see their teams' records; services decide who may change them."""
+class TeamScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
+    """Members see their teams' records (and only their people and cases as choices);
+    services decide who may change them."""
 
     team_path = "case__team_id"
 
@@ -138,6 +148,27 @@ class OpenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AssignmentFilter(admin.SimpleListFilter):
+    title = "whose"
+    parameter_name = "assignment"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("mine", "Assigned to me"),
+            ("my_pools", "Unassigned, in my role pools"),
+            ("unassigned", "Unassigned"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "mine":
+            return queryset.filter(assignee_id=request.user.pk)
+        if self.value() == "my_pools":
+            return queryset.filter(selectors.my_pools_q(request.user), assignee__isnull=True)
+        if self.value() == "unassigned":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+
 def _todays_for_admin(request: HttpRequest) -> dict[int, Any]:
     if request.user.is_superuser:
         from cases.models import Team
@@ -177,7 +208,7 @@ class TaskAdmin(TeamScopedAdmin):
     form = TaskForm
     list_display = [
         "title",
-        "case",
+        "case_page",
         "role",
         "assignee",
         "due_date",
@@ -188,16 +219,22 @@ class TaskAdmin(TeamScopedAdmin):
     list_filter = [
         OpenFilter,
         OverdueFilter,
+        AssignmentFilter,
         "status",
         "role",
         "priority",
         ("case__team", admin.RelatedOnlyFieldListFilter),
         ("assignee", admin.RelatedOnlyFieldListFilter),
     ]
-    search_fields = ["title", "case__patient__hospital_number", "case__patient__family_name"]
+    search_fields = [
+        "title",
+        "case__patient__hospital_number",
+        "case__patient__family_name",
+        "case__patient__given_name",
+    ]
     date_hierarchy = "due_date"
     list_select_related = ["case__patient", "case__team", "assignee"]
-    actions = ["accept_selected", "complete_selected", "bulk_reassign"]
+    actions = ["accept_selected", "assign_to_me", "complete_selected", "bulk_reassign"]
     readonly_fields = [
         "status",
         "status_reason",
@@ -233,6 +270,16 @@ class TaskAdmin(TeamScopedAdmin):
             ).distinct()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    @admin.display(description="Case", ordering="case__patient__hospital_number")
+    def case_page(self, task: Task) -> str:
+        patient = task.case.patient
+        return format_html(
+            '<a href="{}">{} {}</a>',
+            reverse("admin:case_overview", args=[task.case_id]),
+            patient.hospital_number,
+            patient.family_name.upper(),
+        )
+
     @admin.display(description="Overdue", boolean=True)
     def overdue_flag(self, task: Task) -> bool:
         from cases.services import team_today
@@ -266,6 +313,19 @@ class TaskAdmin(TeamScopedAdmin):
             for task in queryset
         )
         self.message_user(request, f"Accepted {done} task(s).")
+
+    @admin.action(description="Assign the selected tasks to me")
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
+        done = sum(
+            self._run(
+                request,
+                lambda t=task: services.task_assign(
+                    actor=request.user, task=t, assignee=request.user
+                ),
+            )
+            for task in queryset
+        )
+        self.message_user(request, f"Assigned {done} task(s) to you.")
 
     @admin.action(description="Complete the selected tasks")
     def complete_selected(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
@@ -414,10 +474,16 @@ class TaskTemplateForm(forms.ModelForm):
 
 
 @admin.register(TaskTemplate)
-class TaskTemplateAdmin(admin.ModelAdmin):
+class TaskTemplateAdmin(ScopedChoicesMixin, admin.ModelAdmin):
     form = TaskTemplateForm
     list_display = ["title", "role", "rule", "priority", "team", "is_active"]
-    list_filter = ["trigger", "role", "is_active", "stage", "team"]
+    list_filter = [
+        "trigger",
+        "role",
+        "is_active",
+        "stage",
+        ("team", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["title", "code"]
     list_select_related = ["team"]
 
@@ -494,7 +560,7 @@ class AgendaItemForm(forms.ModelForm):
         }
 
 
-class AgendaItemInline(admin.StackedInline):
+class AgendaItemInline(ScopedChoicesMixin, admin.StackedInline):
     model = MdtAgendaItem
     form = AgendaItemForm
     extra = 1
@@ -817,3 +883,226 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+# Subscriptions are changed through scheduling.webhooks (coordinators only, addresses checked);
+# the delivery log is read-only, with a "send again" action for failed deliveries.
+from .models import (  # noqa: E402  (kept with the webhook admins it serves)
+    WebhookDelivery,
+    WebhookEventType,
+    WebhookSubscription,
+)
+from .webhooks import (  # noqa: E402
+    UnsafeTarget,
+    check_target,
+    deliveries_redeliver,
+    new_secret,
+    subscription_create,
+    subscription_pause,
+    subscription_resume,
+    subscription_update,
+)
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    # A plain string: the scheme and address rules (and their messages) are clean_target_url's.
+    target_url = forms.CharField(max_length=500, widget=forms.URLInput(attrs={"size": 80}))
+    event_types = forms.MultipleChoiceField(
+        choices=WebhookEventType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    secret = forms.CharField(
+        required=False,
+        max_length=128,
+        help_text="Signs every request. A new subscription gets this generated one: copy it "
+        "into the receiving system now, it is not shown again. On an existing subscription, "
+        "leave empty to keep the secret, or enter a new one to rotate it.",
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["team", "description", "target_url", "event_types", "active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.fields["secret"].initial = new_secret()
+        else:
+            self.initial["secret"] = ""  # never shown again
+            self.fields["secret"].widget = forms.PasswordInput(render_value=False)
+
+    def clean_target_url(self) -> str:
+        try:
+            return check_target(self.cleaned_data["target_url"]).url
+        except UnsafeTarget as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(TeamScopedAdmin):
+    form = WebhookSubscriptionForm
+    team_path = "team_id"
+    list_display = [
+        "__str__",
+        "team",
+        "target_url",
+        "event_list",
+        "active",
+        "state",
+        "consecutive_failures",
+        "owner",
+    ]
+    list_filter = ["active", "team"]
+    list_select_related = ["team", "owner"]
+    search_fields = ["description", "target_url"]
+    actions = ["pause_selected", "resume_selected"]
+    fields = [
+        "team",
+        "description",
+        "target_url",
+        "event_types",
+        "active",
+        "secret",
+        "owner",
+        "consecutive_failures",
+        "paused_at",
+        "paused_reason",
+        "created_at",
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fixed = ["owner", "consecutive_failures", "paused_at", "paused_reason", "created_at"]
+        return ["team", *fixed] if obj is not None else fixed
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "team" and not request.user.is_superuser:
+            from cases.models import Team
+
+            kwargs["queryset"] = Team.objects.filter(pk__in=_teams(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Events")
+    def event_list(self, obj: WebhookSubscription) -> str:
+        return ", ".join(obj.event_types or [])
+
+    @admin.display(description="State")
+    def state(self, obj: WebhookSubscription) -> str:
+        if not obj.active:
+            return "switched off"
+        return f"paused {obj.paused_at:%Y-%m-%d %H:%M}" if obj.paused_at else "delivering"
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = subscription_create(
+                actor=request.user,
+                team=data["team"],
+                target_url=data["target_url"],
+                event_types=data["event_types"],
+                description=data.get("description", ""),
+                secret=data.get("secret", ""),
+                active=data.get("active", True),
+            )
+            obj.pk = created.subscription.pk
+            return
+        editable = {"description", "target_url", "event_types", "active"}
+        changes = {name: data[name] for name in form.changed_data if name in editable}
+        if data.get("secret"):
+            changes["secret"] = data["secret"]
+        if changes:
+            subscription_update(actor=request.user, subscription=obj.pk, **changes)
+
+    @admin.action(description="Pause the selected subscriptions")
+    def pause_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for subscription in queryset:
+            self._run(
+                request,
+                lambda s=subscription: subscription_pause(actor=request.user, subscription=s),
+                f"Paused {subscription}.",
+            )
+
+    @admin.action(description="Resume the selected subscriptions (held events are sent)")
+    def resume_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for subscription in queryset:
+            self._run(
+                request,
+                lambda s=subscription: subscription_resume(actor=request.user, subscription=s),
+                f"Resumed {subscription}.",
+            )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(TeamScopedAdmin):
+    """The delivery log: every event to every subscription, with the last attempt's status
+    code, response time and error."""
+
+    team_path = "subscription__team_id"
+    list_display = [
+        "created_at",
+        "event_type",
+        "subscription",
+        "status",
+        "attempts",
+        "last_status_code",
+        "response_time",
+        "last_error",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event__event_type", "subscription"]
+    list_select_related = ["event", "subscription"]
+    search_fields = ["=event__event_id", "last_error"]
+    date_hierarchy = "created_at"
+    actions = ["redeliver"]
+    readonly_fields = (
+        "subscription",
+        "event_id",
+        "event_type",
+        "occurred_at",
+        "payload",
+        "status",
+        "attempts",
+        "last_status_code",
+        "response_time",
+        "last_error",
+        "next_attempt_at",
+        "claimed_at",
+        "delivered_at",
+        "created_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Event", ordering="event__event_type")
+    def event_type(self, obj: WebhookDelivery) -> str:
+        return obj.event.event_type
+
+    @admin.display(description="Event id")
+    def event_id(self, obj: WebhookDelivery) -> str:
+        return str(obj.event.event_id)
+
+    @admin.display(description="Occurred at")
+    def occurred_at(self, obj: WebhookDelivery) -> Any:
+        return obj.event.occurred_at
+
+    @admin.display(description="Payload data")
+    def payload(self, obj: WebhookDelivery) -> str:
+        import json
+
+        return format_html("<pre>{}</pre>", json.dumps(obj.event.data, indent=2, sort_keys=True))
+
+    @admin.display(description="Response time", ordering="last_response_ms")
+    def response_time(self, obj: WebhookDelivery) -> str:
+        return "" if obj.last_response_ms is None else f"{obj.last_response_ms} ms"
+
+    @admin.action(description="Send the selected failed deliveries again")
+    def redeliver(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        deliveries = list(queryset)
+        if self._run(
+            request, lambda: deliveries_redeliver(actor=request.user, deliveries=deliveries)
+        ):
+            self.message_user(request, "The failed deliveries among them were queued again.")

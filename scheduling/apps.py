@@ -9,3 +9,4 @@ class SchedulingConfig(AppConfig):
     def ready(self) -> None:
         from . import receivers  # noqa: F401  (connects to the domain signals of `cases`)
         from .rehab_receivers import on_rehab_flag_raised  # noqa: F401  (tasks for rehab flags)
+        from .webhook_receivers import on_task_created  # noqa: F401  (webhook outbox events)

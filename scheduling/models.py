@@ -6,6 +6,8 @@ properties only.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -466,6 +468,13 @@ class Task(models.Model):
             models.Index(fields=["status", "due_date"], name="task_status_due"),
             models.Index(fields=["assignee", "status"], name="task_assignee_status"),
             models.Index(fields=["role", "status"], name="task_role_status"),
+            # "My open tasks" (the API's mine=true&status=open, the admin's My work): read in
+            # due-date order and stop after a page; case_id lets the count skip the table.
+            models.Index(
+                fields=["assignee", "due_date", "case"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="task_assignee_open_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -594,3 +603,151 @@ class DigestDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.iso_year}-W{self.iso_week:02d} ({self.status})"
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+# Outgoing, signed notifications to hospital systems (scheduling/webhooks.py, README: Webhooks).
+
+
+class WebhookEventType(models.TextChoices):
+    CASE_STAGE_CHANGED = "case.stage_changed", "A case moved to another stage"
+    TASK_CREATED = "task.created", "A task was created"
+    TASK_COMPLETED = "task.completed", "A task was completed"
+    TASK_OVERDUE = "task.overdue", "A task became overdue"
+    REHAB_FLAG_RAISED = "rehab.flag_raised", "A rehabilitation safety flag was raised"
+    COMPLICATION_RECORDED = "complication.recorded", "A complication was recorded"
+
+
+class WebhookSubscription(models.Model):
+    """A hospital system that wants to be told when something happens in a team.
+
+    `secret` signs every request (HMAC-SHA256); it has to be kept as it is to sign with, so
+    it is shown once, when generated, and never again by the API or the admin. Paused (by the
+    service, after too many failed deliveries in a row): new events are kept for it and sent
+    when a coordinator resumes it. Switched off (`active` false): nothing is kept for it."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="webhook_subscriptions")
+    description = models.CharField(
+        max_length=200, blank=True, help_text="Which system this is, e.g. 'EPR integration engine'."
+    )
+    target_url = models.URLField(max_length=500, help_text="Where events are POSTed (http/https).")
+    secret = models.CharField(max_length=128)
+    event_types = models.JSONField(default=list, help_text="The event types it receives.")
+    active = models.BooleanField(default=True, help_text="Switched off: receives nothing.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="webhook_subscriptions",
+        help_text="Emailed when the subscription is paused.",
+    )
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, help_text="Deliveries failed in a row (after their retries)."
+    )
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Who changed the address or the event types, and when; never the secret.
+    history = HistoricalRecords(excluded_fields=["secret", "consecutive_failures", "updated_at"])
+
+    class Meta:
+        ordering = ["team", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(paused_at__isnull=False) | models.Q(paused_reason=""),
+                name="webhooksubscription_reason_only_when_paused",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description or self.target_url
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+    def listens_to(self, event_type: str) -> bool:
+        return event_type in (self.event_types or ())
+
+
+class WebhookEvent(models.Model):
+    """The outbox: one row per thing that happened, written in the transaction that made it
+    happen, so an event exists if and only if its change committed. `key` names the occurrence
+    ("task.overdue:12:2026-03-01"): unique, so emitting the same occurrence twice (a repeated
+    signal, a second run of the overdue check) writes nothing. `event_id` is what receivers
+    de-duplicate on. `data` holds ids and the changed fields: never names, dates of birth or
+    free text."""
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    key = models.CharField(max_length=200, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="webhook_events")
+    event_type = models.CharField(max_length=40, choices=WebhookEventType.choices)
+    data = models.JSONField(default=dict)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(event_type__in=WebhookEventType.values),
+                name="webhookevent_type_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "occurred_at"], name="webhookevent_team_time")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event to one subscription: unique, claimed (pending -> sending) by one conditional
+    UPDATE before each attempt, so a job that runs twice sends once. Also the delivery log:
+    status code, response time and error of the last attempt."""
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.PROTECT, related_name="deliveries")
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    status = models.CharField(
+        max_length=10, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_response_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "subscription"], name="webhookdelivery_once_per_subscription"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=WebhookDeliveryStatus.values),
+                name="webhookdelivery_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=WebhookDeliveryStatus.DELIVERED)
+                | models.Q(delivered_at__isnull=False),
+                name="webhookdelivery_delivered_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhookdelivery_due"),
+            models.Index(fields=["subscription", "created_at"], name="webhookdelivery_sub_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.subscription} ({self.status})"

@@ -19,6 +19,8 @@ actions from the meeting
 MDT decision from a meeting                     as above, and the clinical record's own rule
                                                 (cases.permissions: coordinator or surgeon)
 appointment: book, change, cancel               team member
+webhook subscriptions of a team: create,        a coordinator
+change, pause, resume, redeliver
 ==============================================  ===============================================
 
 Accepting or starting an unassigned task makes the actor its assignee, and an assignee must
@@ -61,6 +63,7 @@ ACTIONS: dict[str, frozenset[Ground]] = {
     "template.write": frozenset({Ground.COORDINATOR}),
     "meeting.write": _MEETING,
     "appointment.write": frozenset({Ground.TEAM_MEMBER}),
+    "webhook.write": frozenset({Ground.COORDINATOR}),
 }
 
 _DOING = {
@@ -77,6 +80,7 @@ _DOING = {
     "template.write": "change this team's task templates",
     "meeting.write": "change MDT meetings",
     "appointment.write": "book or change appointments",
+    "webhook.write": "manage this team's webhook subscriptions",
 }
 
 

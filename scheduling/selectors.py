@@ -49,6 +49,32 @@ def tasks_for(user: Any) -> QuerySet[Task]:
     )
 
 
+# What a task list shows, as plain values: model instances for a page of tasks with their
+# case, patient, team, assignee and template cost more to build than the query took to run
+# (bench/RESULTS.md). scheduling.api.serializers.task_row turns a row into the API's shape.
+TASK_ROW_FIELDS = (
+    *(
+        f.attname
+        for f in Task._meta.concrete_fields
+        if f.attname not in ("anchor",)  # not shown
+    ),
+    "case__team_id",
+    "case__team__time_zone",
+    "case__side",
+    "case__amputation_level",
+    "case__patient__hospital_number",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+    "template__code",
+)
+
+
+def task_rows_for(user: Any) -> QuerySet[Task]:
+    """tasks_for as rows of TASK_ROW_FIELDS (same scope, filters and order)."""
+    return tasks_for(user).select_related(None).values(*TASK_ROW_FIELDS)
+
+
 def team_todays(user: Any) -> dict[int, date]:
     """{team_id: today in that team's time zone} for the user's teams (one query)."""
     zones = Team.objects.filter(pk__in=access.team_ids(user)).values_list("pk", "time_zone")

@@ -49,6 +49,7 @@ from .models import (
     TaskTemplate,
     Trigger,
 )
+from .signals import task_completed, task_created
 
 # --- Helpers ----------------------------------------------------------------------------------
 
@@ -163,6 +164,7 @@ def task_create(
     )
     _validated(task, exclude=["case", "assignee", "agenda_item"])
     _save(task, actor)
+    task_created.send(sender=Task, tasks=[task], actor=actor)
     return task
 
 
@@ -190,7 +192,7 @@ def task_create_for_event(
     due = max(due, case.referral_date)
     # get_or_create retries the read after an IntegrityError from a racing insert (the
     # task_event_once_per_case constraint), inside a savepoint.
-    task, _created = Task.objects.get_or_create(
+    task, created = Task.objects.get_or_create(
         case=case,
         event_key=event_key,
         defaults={
@@ -202,6 +204,8 @@ def task_create_for_event(
             "created_by": actor,
         },
     )
+    if created:
+        task_created.send(sender=Task, tasks=[task], actor=actor)
     return task
 
 
@@ -295,7 +299,9 @@ def task_complete(*, actor: Any, task: Task | int, note: str = "") -> Task:
     task.completed_by = actor
     task.completion_note = note
     fields = ["status", "status_reason", "status_changed_at", "completed_at", "completed_by"]
-    return _finish(task, actor, [*fields, "completion_note", "updated_at"])
+    _finish(task, actor, [*fields, "completion_note", "updated_at"])
+    task_completed.send(sender=Task, tasks=[task], actor=actor)
+    return task
 
 
 @transaction.atomic
@@ -438,6 +444,20 @@ def _insert_generated(
         if (o.template_id, o.occurrence) not in existing
     ]
     Task.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        # ON CONFLICT DO NOTHING gives the rows no ids: read back the ones inserted (a racing
+        # request's rows look the same; the webhook outbox's unique key absorbs that).
+        wanted = {(t.template_id, t.occurrence) for t in new}
+        inserted = [
+            t
+            for t in Task.objects.filter(
+                case=case, anchor=anchor, template_id__in={k[0] for k in wanted}
+            ).order_by("pk")
+            if (t.template_id, t.occurrence) in wanted
+        ]
+        for task in inserted:
+            task.case = case
+        task_created.send(sender=Task, tasks=inserted, actor=None)
     return len(new)
 
 
@@ -469,10 +489,12 @@ def surgery_anchor(surgery: Surgery, performed: bool) -> str:
     return f"surgery:{surgery.pk}:{'performed' if performed else 'planned'}"
 
 
-@transaction.atomic
+# No savepoint of its own: inside a stage move a failure here rolls the move back anyway.
+@transaction.atomic(savepoint=False)
 def tasks_generate_for_transition(*, transition: StageTransition) -> int:
     """Tasks for entering a stage (and for the start of rehabilitation). Idempotent."""
-    case = Case.objects.get(pk=transition.case_id)
+    # The case the move just locked and saved (loaded again only if it was not given).
+    case = transition.case
     event = generation.StageEntered(
         transition.from_stage, transition.to_stage, transition.effective_date
     )
@@ -611,6 +633,10 @@ def _auto_complete(case: Case, when: str, actor: Any, note: str) -> int:
         default_user=actor,
         default_change_reason=note[:100],
     )
+    for task in tasks:
+        task.case = case
+    if tasks:
+        task_completed.send(sender=Task, tasks=tasks, actor=actor)
     return len(tasks)
 
 

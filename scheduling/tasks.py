@@ -63,3 +63,36 @@ def sweep_digests() -> int:
     from .digest import digest_sweep
 
     return len(digest_sweep())
+
+
+# --- Webhooks -----------------------------------------------------------------------------------
+
+
+@shared_task(name="scheduling.deliver_webhook", bind=True, max_retries=None)
+def deliver_webhook(self: Any, delivery_id: int) -> str:
+    """One attempt at a webhook delivery; a failure that may pass is retried after its
+    backoff (recorded on the delivery as next_attempt_at) until WEBHOOK_MAX_ATTEMPTS."""
+    from .webhooks import deliver
+
+    outcome = deliver(delivery_id)
+    if outcome.retry_in is not None and not self.request.is_eager:
+        raise self.retry(countdown=outcome.retry_in)
+    # In-process (no broker to hold a delayed retry) the delivery stays pending, due at
+    # next_attempt_at, for the sweeper: a web request never waits through the backoff.
+    return outcome.status
+
+
+@shared_task(name="scheduling.emit_overdue_task_events")
+def emit_overdue_task_events() -> int:
+    """Hourly: task.overdue, once per task and due date, for teams that listen."""
+    from .webhooks import emit_overdue_tasks
+
+    return emit_overdue_tasks()
+
+
+@shared_task(name="scheduling.sweep_webhook_deliveries")
+def sweep_webhook_deliveries() -> int:
+    """Re-queue webhook deliveries whose job was lost (dead worker, lost retry message)."""
+    from .webhooks import sweep
+
+    return len(sweep())

@@ -308,7 +308,8 @@ class CaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_rehab_target_today_kg(self, case: Case) -> float | None:
-        return rehab_selectors.target_today_kg(case, self._today(case))
+        phases = self.context.setdefault("phases", {}) if self.context else None
+        return rehab_selectors.target_today_kg(case, self._today(case), phases)
 
     @extend_schema_field(OpenFlagSerializer(many=True))
     def get_open_flags(self, case: Case) -> list[dict[str, Any]]:
@@ -320,7 +321,7 @@ class CaseSerializer(serializers.ModelSerializer):
     def to_representation(self, case: Case) -> dict[str, Any]:
         # The same keys and formats as the declared fields, written out by hand: DRF's
         # field-by-field path was most of a case list's time (bench/RESULTS.md);
-        # tests/cases/test_pathway_api.py compares the two.
+        # tests/test_query_counts.py compares the two.
         return {
             "id": case.pk,
             "team": case.team_id,

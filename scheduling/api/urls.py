@@ -7,6 +7,7 @@ from .views import (
     TaskTemplateViewSet,
     TaskViewSet,
 )
+from .webhooks import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 
 
 def register(router: BaseRouter) -> None:
@@ -16,3 +17,7 @@ def register(router: BaseRouter) -> None:
     router.register("mdt-meetings", MdtMeetingViewSet, basename="mdt-meeting")
     router.register("appointments", AppointmentViewSet, basename="appointment")
     router.register("calendar-feed", CalendarFeedViewSet, basename="calendar-feed-api")
+    router.register(
+        "webhook-subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription"
+    )
+    router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
