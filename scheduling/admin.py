@@ -952,7 +952,7 @@ class WebhookSubscriptionAdmin(TeamScopedAdmin):
         "consecutive_failures",
         "owner",
     ]
-    list_filter = ["active", "team"]
+    list_filter = ["active", ("team", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["team", "owner"]
     search_fields = ["description", "target_url"]
     actions = ["pause_selected", "resume_selected"]
@@ -1048,7 +1048,11 @@ class WebhookDeliveryAdmin(TeamScopedAdmin):
         "last_error",
         "delivered_at",
     ]
-    list_filter = ["status", "event__event_type", "subscription"]
+    list_filter = [
+        "status",
+        "event__event_type",
+        ("subscription", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["event", "subscription"]
     search_fields = ["=event__event_id", "last_error"]
     date_hierarchy = "created_at"
