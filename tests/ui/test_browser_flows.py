@@ -19,12 +19,20 @@ from tests.conftest import screenshot
 from tests.factories import PASSWORD
 from tests.ui.builders import busy_clinic, clinic
 
-# serialized_rollback: the flush after each transactional test would take the data
-# migrations' task templates and rehab protocols with it; this puts them back.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _migration_data() -> None:
+    """A transactional test's flush takes the data migrations' rows (task templates, example
+    rehab protocols) with it: install them again, as seed_demo does."""
+    from cases import protocol_examples
+    from cases.models import RehabPhase, RehabProtocol
+    from scheduling import defaults
+    from scheduling.models import TaskTemplate
+
+    defaults.install(TaskTemplate)
+    protocol_examples.install(RehabProtocol, RehabPhase)
 
 
 def log_in(browser: Any, live_server: Any, user: Any) -> None:
