@@ -83,7 +83,8 @@ def _validated(obj: models.Model, exclude: Iterable[str] = ()) -> None:
         raise RuleViolation(f"{name}: {first[1][0]}", fields=fields) from exc
 
 
-def _require_members(team_id: int, users: Iterable[Any], field: str) -> None:
+def require_members(team_id: int, users: Iterable[Any], field: str) -> None:
+    """400 on `field` unless every user is an active member of the team."""
     ids = {u.pk for u in users}
     if not ids:
         return
@@ -157,7 +158,7 @@ def _check_case_fields(case: Case) -> None:
     if case.implant_system and case.implant_system.team_id not in (None, case.team_id):
         raise RuleViolation.on("implant_system", "is not in this team's catalogue.")
     if case.lead_clinician_id:
-        _require_members(case.team_id, [case.lead_clinician], "lead_clinician")
+        require_members(case.team_id, [case.lead_clinician], "lead_clinician")
 
 
 def _save_case(case: Case) -> None:
@@ -173,7 +174,7 @@ def _save_case(case: Case) -> None:
 
 
 def _set_care_team(case: Case, care_team: Sequence[tuple[Any, str]]) -> None:
-    _require_members(case.team_id, [user for user, _ in care_team], "care_team")
+    require_members(case.team_id, [user for user, _ in care_team], "care_team")
     CareTeamMember.objects.filter(case=case).delete()
     CareTeamMember.objects.bulk_create(
         [CareTeamMember(case=case, user=user, role=role) for user, role in care_team]
@@ -334,7 +335,7 @@ def mdt_decision_record(
     mdt_review -> awaiting_surgery guard looks for."""
     require_write(actor, case.team_id, "mdt_decision")
     attendees = list(attendees)
-    _require_members(case.team_id, attendees, "attendees")
+    require_members(case.team_id, attendees, "attendees")
     decision = MdtDecision(
         case=case, meeting_date=meeting_date, outcome=outcome, reasons=reasons, decided_by=actor
     )
@@ -375,7 +376,7 @@ def surgery_record(
     surgery = Surgery(case=case, **fields)
     _check_surgery(surgery, case)
     surgeons = list(surgeons)
-    _require_members(case.team_id, surgeons, "surgeons")
+    require_members(case.team_id, surgeons, "surgeons")
     _mark_clean_and_save(surgery)
     surgery.surgeons.set(surgeons)
     ImplantComponent.objects.bulk_create(
@@ -405,7 +406,7 @@ def surgery_update(
     _mark_clean_and_save(surgery)
     if surgeons is not None:
         surgeons = list(surgeons)
-        _require_members(surgery.case.team_id, surgeons, "surgeons")
+        require_members(surgery.case.team_id, surgeons, "surgeons")
         surgery.surgeons.set(surgeons)
     surgery_recorded.send(
         sender=Surgery,

@@ -23,7 +23,6 @@ from cases.errors import Conflict, NotPermitted, RuleViolation
 from cases.models import (
     Case,
     MdtDecision,
-    Membership,
     MembershipRole,
     StageTransition,
     Surgery,
@@ -93,19 +92,6 @@ def _require_role_holder(team: Team, user: Any, role: str, field: str) -> None:
             field,
             f"{_display(user)} does not hold the {Role(role).label.lower()} role in {team.name}.",
         )
-
-
-def _require_members(team: Team, users: Iterable[Any], field: str) -> None:
-    ids = {u.pk for u in users}
-    if not ids:
-        return
-    found = set(
-        Membership.objects.filter(team=team, user_id__in=ids, is_active=True).values_list(
-            "user_id", flat=True
-        )
-    )
-    if found != ids:
-        raise RuleViolation.on(field, f"must be active members of {team.name}.")
 
 
 def _check_due_date(case: Case, due_date: date | None) -> None:
@@ -683,8 +669,8 @@ def mdt_meeting_create(
         grounds = grounds | {perms.Ground.CHAIR}
     perms.require("meeting.write", grounds)
     attendees = list(attendees)
-    _require_members(team, [chair] if chair else [], "chair")
-    _require_members(team, attendees, "attendees")
+    case_services.require_members(team.pk, [chair] if chair else [], "chair")
+    case_services.require_members(team.pk, attendees, "attendees")
     meeting = MdtMeeting(
         team=team,
         starts_at=starts_at,
@@ -711,14 +697,14 @@ def mdt_meeting_update(
     if unknown:
         raise RuleViolation(f"Cannot change {', '.join(sorted(unknown))} here.")
     if changes.get("chair") is not None:
-        _require_members(meeting.team, [changes["chair"]], "chair")
+        case_services.require_members(meeting.team_id, [changes["chair"]], "chair")
     for name, value in changes.items():
         setattr(meeting, name, value)
     _validated(meeting, exclude=["team", "chair"])
     _save(meeting, actor)
     if attendees is not None:
         attendees = list(attendees)
-        _require_members(meeting.team, attendees, "attendees")
+        case_services.require_members(meeting.team_id, attendees, "attendees")
         meeting.attendees.set(attendees)
     return meeting
 
@@ -749,7 +735,7 @@ def mdt_agenda_add(
     if MdtAgendaItem.objects.filter(meeting=meeting, case=case).exists():
         raise Conflict("The case is already on this meeting's agenda.")
     if presenter is not None:
-        _require_members(meeting.team, [presenter], "presenter")
+        case_services.require_members(meeting.team_id, [presenter], "presenter")
     last = MdtAgendaItem.objects.filter(meeting=meeting).aggregate(m=models.Max("position"))["m"]
     item = MdtAgendaItem(
         meeting=meeting,
@@ -785,7 +771,7 @@ def mdt_agenda_update(*, actor: Any, item: MdtAgendaItem, **changes: Any) -> Mdt
     if unknown:
         raise RuleViolation(f"Cannot change {', '.join(sorted(unknown))} here.")
     if changes.get("presenter") is not None:
-        _require_members(item.meeting.team, [changes["presenter"]], "presenter")
+        case_services.require_members(item.meeting.team_id, [changes["presenter"]], "presenter")
     for name, value in changes.items():
         setattr(item, name, value)
     _save(item, actor)
@@ -880,7 +866,7 @@ def appointment_book(
     case = Case.objects.select_related("team").get(pk=case.pk)
     perms.require("appointment.write", perms.team_grounds(actor, case.team_id))
     clinicians = list(clinicians)
-    _require_members(case.team, clinicians, "clinicians")
+    case_services.require_members(case.team_id, clinicians, "clinicians")
     appointment = Appointment(
         case=case,
         kind=kind,
@@ -931,7 +917,7 @@ def appointment_update(
     _save(appointment, actor)
     if clinicians is not None:
         clinicians = list(clinicians)
-        _require_members(appointment.case.team, clinicians, "clinicians")
+        case_services.require_members(appointment.case.team_id, clinicians, "clinicians")
         appointment.clinicians.set(clinicians)
     return appointment
 
