@@ -267,6 +267,7 @@ _enum_names.update(
         "AppointmentKindEnum": "scheduling.models.AppointmentKind",
         "SurgeryKindEnum": "cases.pathway.SurgeryKind",
         "DecisionOutcomeEnum": "cases.pathway.DecisionOutcome",
+        "TimePointEnum": "cases.models.TimePoint",
     }
 )
 

@@ -15,6 +15,8 @@ from cases.roles import Role
 
 from .generation import RepeatUnit, Trigger
 
+# The outcome set a follow-up review asks for (DOMAIN.md, Outcome measures).
+BASELINE_OUTCOMES = ["six_minute_walk", "timed_up_and_go", "k_level", "qtfa"]
 STOMA_MAKING = [SurgeryKind.STAGE2, SurgeryKind.SINGLE_STAGE]
 IMPLANTING = [SurgeryKind.STAGE1, SurgeryKind.STAGE2, SurgeryKind.SINGLE_STAGE]
 
@@ -46,6 +48,8 @@ def _follow_up(months: int) -> list[dict]:
             "offset_months": months,
             "role": Role.PHYSIOTHERAPIST,
             "title": f"{months}-month outcome measures: 6MWT, TUG, K-level, Q-TFA, wear hours",
+            "outcome_time_point": f"month_{months}",
+            "outcome_kinds": [*BASELINE_OUTCOMES, "wear_hours"],
         },
     ]
 
@@ -86,6 +90,8 @@ DEFAULT_TEMPLATES: list[dict[str, Any]] = [
         Role.PHYSIOTHERAPIST,
         "Baseline outcome measures: 6MWT, TUG, K-level, Q-TFA",
         28,
+        outcome_time_point="baseline",
+        outcome_kinds=BASELINE_OUTCOMES,
     ),
     _stage(
         "assessment-psychology",
@@ -211,10 +217,30 @@ def install(template_model: Any) -> int:
     """Add the default templates that are missing (by code). Takes the model class so the
     data migration can pass its historical model."""
     created = 0
+    # A data migration's historical model may predate some fields (they are filled later).
+    known = {field.name for field in template_model._meta.get_fields()}
     for spec in DEFAULT_TEMPLATES:
         fields = {k: (str(v) if hasattr(v, "label") else v) for k, v in spec.items()}
         fields["surgery_kinds"] = [str(k) for k in fields.get("surgery_kinds", [])]
+        fields["outcome_kinds"] = list(fields.get("outcome_kinds", []))
         code = fields.pop("code")
+        fields = {name: value for name, value in fields.items() if name in known}
         _, was_created = template_model.objects.get_or_create(team=None, code=code, defaults=fields)
         created += was_created
     return created
+
+
+def install_outcome_sets(template_model: Any) -> int:
+    """Give the shared default templates their outcome sets (for databases whose templates
+    predate the fields); leaves templates a clinic has set alone."""
+    updated = 0
+    for spec in DEFAULT_TEMPLATES:
+        if not spec.get("outcome_time_point"):
+            continue
+        updated += template_model.objects.filter(
+            team=None, code=spec["code"], outcome_time_point=""
+        ).update(
+            outcome_time_point=spec["outcome_time_point"],
+            outcome_kinds=list(spec["outcome_kinds"]),
+        )
+    return updated

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cases.models import Case, MdtDecision, Team
+from cases.models import Case, MdtDecision, Team, TimePoint
 from cases.pathway import Stage, SurgeryKind
 from cases.roles import Role
 
@@ -127,6 +127,19 @@ class TaskTemplate(models.Model):
     )
     auto_complete_on = models.CharField(
         max_length=20, choices=AutoComplete.choices, blank=True, default=AutoComplete.NEVER
+    )
+    outcome_time_point = models.CharField(
+        max_length=12,
+        choices=TimePoint.choices,
+        blank=True,
+        help_text="For outcome-measure tasks: the time point whose measures the task asks for. "
+        "Its open tasks complete once every kind below is recorded for that time point.",
+    )
+    outcome_kinds = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The outcome measures the task asks for, e.g. ["
+        '"six_minute_walk", "timed_up_and_go", "k_level", "qtfa"].',
     )
     is_active = models.BooleanField(
         default=True,

@@ -28,7 +28,7 @@ from django.dispatch import receiver
 from cases.rehab import FlagKind
 from cases.roles import Role
 from cases.services import complication_suggests_on_hold, team_today
-from cases.signals import complication_recorded, rehab_flag_raised
+from cases.signals import complication_recorded, outcome_measure_recorded, rehab_flag_raised
 
 from . import services
 from .models import Priority
@@ -130,3 +130,9 @@ def on_complication_recorded(
         details=details,
         actor=actor,
     )
+
+
+@receiver(outcome_measure_recorded, dispatch_uid="scheduling-outcome-set-tasks")
+def complete_outcome_set_tasks(*, measure: Any, case: Any, actor: Any, **_: Any) -> None:
+    """A follow-up task asking for an outcome set completes once the set is recorded."""
+    services.tasks_complete_for_outcome_set(case=case, time_point=measure.time_point, actor=actor)

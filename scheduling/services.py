@@ -602,6 +602,35 @@ def _auto_complete(case: Case, when: str, actor: Any, note: str) -> int:
         .filter(case=case, template__auto_complete_on=when, status__in=OPEN_STATUSES)
         .order_by("pk")
     )
+    return _complete_by_system(case, tasks, actor, note)
+
+
+def tasks_complete_for_outcome_set(*, case: Case, time_point: str, actor: Any) -> int:
+    """Complete the case's open tasks that ask for the outcome set of `time_point` once every
+    measure they ask for is recorded for it (the task's template names the set)."""
+    from cases.models import OutcomeMeasure
+
+    tasks = list(
+        Task.objects.select_for_update(of=("self",))
+        .select_related("template")
+        .filter(case=case, template__outcome_time_point=time_point, status__in=OPEN_STATUSES)
+        .order_by("pk")
+    )
+    if not tasks:
+        return 0
+    recorded = set(
+        OutcomeMeasure.objects.filter(
+            case=case, time_point=time_point, entered_in_error=False
+        ).values_list("kind", flat=True)
+    )
+    done = [t for t in tasks if t.template and set(t.template.outcome_kinds) <= recorded]
+    note = f"Outcome measures recorded for {time_point}: {', '.join(sorted(recorded))}."
+    return _complete_by_system(case, done, actor, note)
+
+
+def _complete_by_system(case: Case, tasks: list[Task], actor: Any, note: str) -> int:
+    """Complete tasks the system has seen done (no permission check: the event that did them
+    was itself checked)."""
     now = timezone.now()
     for task in tasks:
         task.status = TaskStatus.COMPLETED

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import access
-from cases.models import AmputationLevel, Case, Side, Team
+from cases.models import AmputationLevel, Case, OutcomeKind, Side, Team
 from cases.pathway import DecisionOutcome, SurgeryKind
 from cases.roles import Role
 from cases.services import team_today
@@ -300,6 +300,9 @@ class TaskTemplateSerializer(serializers.ModelSerializer[TaskTemplate]):
         child=serializers.ChoiceField(choices=SurgeryKind.choices), required=False
     )
     description = serializers.CharField(source="describe_trigger", read_only=True)
+    outcome_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=OutcomeKind.choices), required=False
+    )
     team = _Scoped(
         "team",
         allow_null=True,
@@ -330,6 +333,8 @@ class TaskTemplateSerializer(serializers.ModelSerializer[TaskTemplate]):
             "repeat_every",
             "repeat_unit",
             "auto_complete_on",
+            "outcome_time_point",
+            "outcome_kinds",
             "is_active",
             "description",
             "created_at",
