@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import screenshot
 from tests.factories import PASSWORD, TeamFactory, member
@@ -23,5 +24,7 @@ def log_in(browser: Any, live_server: Any, username: str) -> None:
 def test_a_team_member_logs_in_to_the_admin(browser, live_server) -> None:
     user = member(TeamFactory.create(), "coordinator")
     log_in(browser, live_server, user.username)
-    assert "Log out" in browser.page_source or "logout" in browser.page_source.lower()
+    # The click submits the form; wait for the admin to answer with its next page.
+    WebDriverWait(browser, 15).until(lambda driver: "/login/" not in driver.current_url)
+    assert "Log out" in browser.page_source
     screenshot(browser, "login")
