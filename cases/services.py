@@ -49,6 +49,7 @@ from .signals import (
     outcome_measure_recorded,
     prosthesis_setting_changed,
     rehab_flag_raised,
+    rehab_flag_resolved,
     rehab_plan_started,
     rehab_session_recorded,
     surgery_recorded,
@@ -820,6 +821,7 @@ def flag_resolve(*, actor: Any, flag: SafetyFlag | int, note: str = "") -> Safet
     locked.resolved_by = actor
     locked.resolution_note = note.strip()[:500]
     locked.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+    rehab_flag_resolved.send(sender=SafetyFlag, flag=locked, case=locked.case, actor=actor)
     return locked
 
 

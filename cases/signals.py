@@ -16,6 +16,9 @@ surgery_recorded = Signal()
 # flag (SafetyFlag, newly raised: once per episode), case, actor (None for the daily job)
 rehab_flag_raised = Signal()
 
+# flag (SafetyFlag, just resolved), case, actor
+rehab_flag_resolved = Signal()
+
 # complication, case, actor
 complication_recorded = Signal()
 

@@ -28,7 +28,12 @@ from django.dispatch import receiver
 from cases.rehab import FlagKind
 from cases.roles import Role
 from cases.services import complication_suggests_on_hold, team_today
-from cases.signals import complication_recorded, outcome_measure_recorded, rehab_flag_raised
+from cases.signals import (
+    complication_recorded,
+    outcome_measure_recorded,
+    rehab_flag_raised,
+    rehab_flag_resolved,
+)
 
 from . import services
 from .models import Priority
@@ -136,3 +141,13 @@ def on_complication_recorded(
 def complete_outcome_set_tasks(*, measure: Any, case: Any, actor: Any, **_: Any) -> None:
     """A follow-up task asking for an outcome set completes once the set is recorded."""
     services.tasks_complete_for_outcome_set(case=case, time_point=measure.time_point, actor=actor)
+
+
+@receiver(rehab_flag_resolved, dispatch_uid="scheduling.on_rehab_flag_resolved")
+def on_rehab_flag_resolved(sender: Any, *, flag: Any, case: Any, actor: Any, **_: Any) -> None:
+    """Resolving a flag closes the tasks it raised, with the resolution as their note."""
+    keys = [flag_event_key(flag, spec.role) for spec in FLAG_TASKS.get(flag.kind, [])]
+    note = f"{flag.get_kind_display()} flag resolved" + (
+        f": {flag.resolution_note}" if flag.resolution_note else "."
+    )
+    services.tasks_complete_for_events(case=case, event_keys=keys, actor=actor, note=note)

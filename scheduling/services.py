@@ -628,6 +628,18 @@ def tasks_complete_for_outcome_set(*, case: Case, time_point: str, actor: Any) -
     return _complete_by_system(case, done, actor, note)
 
 
+def tasks_complete_for_events(
+    *, case: Case, event_keys: Iterable[str], actor: Any, note: str
+) -> int:
+    """Complete the case's open tasks created for these events (e.g. a flag now resolved)."""
+    tasks = list(
+        Task.objects.select_for_update(of=("self",))
+        .filter(case=case, event_key__in=list(event_keys), status__in=OPEN_STATUSES)
+        .order_by("pk")
+    )
+    return _complete_by_system(case, tasks, actor, note)
+
+
 def _complete_by_system(case: Case, tasks: list[Task], actor: Any, note: str) -> int:
     """Complete tasks the system has seen done (no permission check: the event that did them
     was itself checked)."""

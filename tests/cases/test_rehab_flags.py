@@ -84,6 +84,17 @@ def test_after_a_flag_is_resolved_the_next_occurrence_is_a_new_episode() -> None
     assert Task.objects.filter(case=r.case).exclude(event_key="").count() == 4
 
 
+def test_resolving_a_flag_completes_the_tasks_it_raised() -> None:
+    r = rehab_case()
+    flag = r.session(load_kg=60).raised_flags[0]
+    open_before = Task.objects.filter(case=r.case, status="requested").exclude(event_key="")
+    assert open_before.count() == 2
+    services.flag_resolve(actor=r.physio, flag=flag, note="Load reviewed, X-ray normal.")
+    closed = Task.objects.filter(case=r.case).exclude(event_key="")
+    assert {t.status for t in closed} == {"completed"}
+    assert all("X-ray normal" in t.completion_note for t in closed)
+
+
 def test_a_resolved_flag_cannot_be_resolved_twice() -> None:
     r = rehab_case()
     flag = r.session(load_kg=60).raised_flags[0]
