@@ -794,14 +794,18 @@ def rehab_session_record(
         )
         if flag is not None:
             raised.append(flag)
-    # A session ends a missed-sessions episode.
-    SafetyFlag.objects.filter(
-        case=case, kind=rehab.FlagKind.MISSED_SESSIONS, resolved_at__isnull=True
-    ).update(
-        resolved_at=timezone.now(),
-        resolved_by=actor,
-        resolution_note=f"Session recorded for {session_date.isoformat()}.",
+    # A session ends a missed-sessions episode (and so the tasks it raised).
+    ended = list(
+        SafetyFlag.objects.select_for_update(of=("self",)).filter(
+            case=case, kind=rehab.FlagKind.MISSED_SESSIONS, resolved_at__isnull=True
+        )
     )
+    for flag in ended:
+        flag.resolved_at = timezone.now()
+        flag.resolved_by = actor
+        flag.resolution_note = f"Session recorded for {session_date.isoformat()}."
+        flag.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+        rehab_flag_resolved.send(sender=SafetyFlag, flag=flag, case=case, actor=actor)
     session.raised_flags = raised
     rehab_session_recorded.send(
         sender=RehabSession, session=session, case=case, actor=actor, flags=raised

@@ -124,6 +124,18 @@ def test_three_days_without_a_session_raise_a_missed_sessions_flag_and_a_physio_
     assert flag_tasks(r.case) == {("physiotherapist", "soon")}
 
 
+def test_the_next_session_ends_the_missed_sessions_episode_and_its_task() -> None:
+    r = rehab_case()
+    r.session(r.today - timedelta(days=3), load_kg=20)
+    services.missed_sessions_check()
+    r.session(load_kg=20)
+    flag = SafetyFlag.objects.get(case=r.case, kind="missed_sessions")
+    assert flag.resolved_at is not None
+    task = Task.objects.get(case=r.case, event_key__startswith="rehab-flag:")
+    assert task.status == "completed"
+    assert "Session recorded" in task.completion_note
+
+
 def test_two_days_without_a_session_are_not_yet_missed() -> None:
     r = rehab_case()
     r.session(r.today - timedelta(days=2), load_kg=20)
