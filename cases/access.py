@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
 
 from .errors import NotPermitted
 from .models import MembershipRole
+
+M = TypeVar("M", bound=Model)
 
 _CACHE_ATTR = "_osseo_roles_by_team"
 
@@ -51,3 +55,9 @@ def require_role(user: Any, team_id: int, allowed: Iterable[str], doing: str) ->
         names = ", ".join(sorted(allowed))
         raise NotPermitted(f"Only {names} may {doing}.", extra={"allowed_roles": sorted(allowed)})
     return roles
+
+
+def case_records_for(model: type[M], user: Any) -> QuerySet[M]:
+    """Records hanging on a case (assessments, surgeries, sessions...): those of the user's
+    teams, not entered in error."""
+    return model._default_manager.filter(case__team_id__in=team_ids(user), entered_in_error=False)

@@ -41,14 +41,12 @@ def protocols_for(user: Any) -> QuerySet[RehabProtocol]:
 
 
 def plans_for(user: Any) -> QuerySet[RehabPlan]:
-    return RehabPlan.objects.filter(
-        case__team_id__in=access.team_ids(user), entered_in_error=False
-    ).select_related("protocol", "started_by")
+    return access.case_records_for(RehabPlan, user).select_related("protocol", "started_by")
 
 
 def sessions_for(user: Any) -> QuerySet[RehabSession]:
     return (
-        RehabSession.objects.filter(case__team_id__in=access.team_ids(user), entered_in_error=False)
+        access.case_records_for(RehabSession, user)
         .select_related("recorded_by")
         .prefetch_related("safety_flags")
     )
@@ -61,21 +59,17 @@ def flags_for(user: Any) -> QuerySet[SafetyFlag]:
 
 
 def complications_for(user: Any) -> QuerySet[Complication]:
-    return Complication.objects.filter(
-        case__team_id__in=access.team_ids(user), entered_in_error=False
-    ).select_related("recorded_by", "case")
+    return access.case_records_for(Complication, user).select_related("recorded_by", "case")
 
 
 def outcomes_for(user: Any) -> QuerySet[OutcomeMeasure]:
-    return OutcomeMeasure.objects.filter(
-        case__team_id__in=access.team_ids(user), entered_in_error=False
-    ).select_related("recorded_by")
+    return access.case_records_for(OutcomeMeasure, user).select_related("recorded_by")
 
 
 def prosthesis_settings_for(user: Any) -> QuerySet[ProsthesisSetting]:
-    return ProsthesisSetting.objects.filter(
-        case__team_id__in=access.team_ids(user), entered_in_error=False
-    ).select_related("set_by", "superseded_by")
+    return access.case_records_for(ProsthesisSetting, user).select_related(
+        "set_by", "superseded_by"
+    )
 
 
 def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:

@@ -60,14 +60,14 @@ def implant_systems_for(user: Any) -> QuerySet[ImplantSystem]:
 
 
 def assessments_for(user: Any) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(
-        case__team_id__in=access.team_ids(user), entered_in_error=False
-    ).select_related("case__implant_system", "case__patient")
+    return access.case_records_for(Assessment, user).select_related(
+        "case__implant_system", "case__patient"
+    )
 
 
 def decisions_for(user: Any) -> QuerySet[MdtDecision]:
     return (
-        MdtDecision.objects.filter(case__team_id__in=access.team_ids(user), entered_in_error=False)
+        access.case_records_for(MdtDecision, user)
         .select_related("decided_by")
         .prefetch_related("attendees")
     )
@@ -75,7 +75,7 @@ def decisions_for(user: Any) -> QuerySet[MdtDecision]:
 
 def surgeries_for(user: Any) -> QuerySet[Surgery]:
     return (
-        Surgery.objects.filter(case__team_id__in=access.team_ids(user), entered_in_error=False)
+        access.case_records_for(Surgery, user)
         .select_related("case")
         .prefetch_related("surgeons", "components")
     )

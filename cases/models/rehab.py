@@ -683,6 +683,18 @@ def _outcome_shape_constraint() -> models.Q:
     return shapes
 
 
+def qtfa_score(**extra: Any) -> models.DecimalField:
+    """One of the four Q-TFA scores, 0-100."""
+    return models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(QTFA_MAX)],
+        **extra,
+    )
+
+
 class OutcomeMeasure(ClinicalRecord):
     """One outcome measure at a time point. The measures of a case at one time point are that
     review's outcome set."""
@@ -699,35 +711,10 @@ class OutcomeMeasure(ClinicalRecord):
         help_text="The measure for one-number kinds (metres, seconds, score, hours, count).",
     )
     k_level = models.CharField(max_length=2, choices=KLevel.choices, blank=True)
-    qtfa_prosthetic_use = models.DecimalField(
-        max_digits=4,
-        decimal_places=1,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(QTFA_MAX)],
-    )
-    qtfa_mobility = models.DecimalField(
-        max_digits=4,
-        decimal_places=1,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(QTFA_MAX)],
-    )
-    qtfa_problem = models.DecimalField(
-        max_digits=4,
-        decimal_places=1,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(QTFA_MAX)],
-        help_text="Higher is worse.",
-    )
-    qtfa_global = models.DecimalField(
-        max_digits=4,
-        decimal_places=1,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(QTFA_MAX)],
-    )
+    qtfa_prosthetic_use = qtfa_score()
+    qtfa_mobility = qtfa_score()
+    qtfa_problem = qtfa_score(help_text="Higher is worse.")
+    qtfa_global = qtfa_score()
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
