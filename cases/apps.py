@@ -7,11 +7,20 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from . import groups
 
         # After every app's migrate, so permissions of later apps (scheduling) are there too.
         post_migrate.connect(groups.sync_role_group_permissions, dispatch_uid="role-groups")
         groups.connect_membership_signals()
-        from . import rehab_selectors  # noqa: F401  (registers the rehab timeline provider)
+        from . import rehab_selectors  # also registers the rehab timeline provider
+        from .models import RehabPhase, RehabProtocol
+
+        for model in (RehabPhase, RehabProtocol):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    rehab_selectors.forget_plan_phases,
+                    sender=model,
+                    dispatch_uid=f"forget-plan-phases-{model.__name__}-{signal is post_save}",
+                )

@@ -27,6 +27,41 @@ from .models import (
 MAX_SERIES_DAYS = 366
 
 
+# --- Phases of the protocol versions plans use ------------------------------------------------
+
+# A protocol version a plan uses never changes (services.require_protocol_editable, the admin),
+# so its phases are read once per process, not on every case list and rehab page. Keyed by the
+# version's id and creation time, so an id a test database hands out again after a rollback
+# is a new entry; any phase or protocol written in this process clears the cache anyway.
+_PHASES_IN_USE: dict[tuple[int, Any], list[RehabPhase]] = {}
+_PHASES_IN_USE_MAX = 1024
+PHASES_ATTR = "in_use_phases"
+
+
+def in_use_phases(protocol: RehabProtocol) -> list[RehabPhase]:
+    """The phases, in order, of a protocol version a plan uses; also left on the protocol as
+    ``in_use_phases`` for the serializers (cases.api.rehab.RehabProtocolSerializer)."""
+    key = (protocol.pk, protocol.created_at)
+    phases = _PHASES_IN_USE.get(key)
+    if phases is None:
+        phases = sorted(protocol.phases.all(), key=lambda p: p.position)
+        if len(_PHASES_IN_USE) >= _PHASES_IN_USE_MAX:
+            _PHASES_IN_USE.clear()
+        _PHASES_IN_USE[key] = phases
+    setattr(protocol, PHASES_ATTR, phases)
+    return phases
+
+
+def plan_phases(plan: RehabPlan) -> list[rehab.PhaseSpec]:
+    """The phases of the plan's protocol version as pure-rule values."""
+    return [phase.as_spec() for phase in in_use_phases(plan.protocol)]
+
+
+def forget_plan_phases(**_: Any) -> None:
+    """Signal receiver (cases.signals): a protocol or phase was written or deleted."""
+    _PHASES_IN_USE.clear()
+
+
 def _person(user: Any) -> str:
     return "" if user is None else (user.get_full_name() or user.get_username())
 
@@ -74,13 +109,13 @@ def prosthesis_settings_for(user: Any) -> QuerySet[ProsthesisSetting]:
 
 def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Cases with what a case list shows of their rehabilitation (``open_flags`` and
-    ``target_today_kg``): four queries whatever the page size, namely the open flags, the
-    current plans with their protocol, the protocols' phases and the plans' held days."""
+    ``target_today_kg``): three queries whatever the page size, namely the open flags, the
+    current plans with their protocol and the plans' held days (the protocols' phases come
+    from ``plan_phases``)."""
     current = (
         RehabPlan.objects.filter(ended_on__isnull=True, entered_in_error=False)
         .select_related("protocol")
         .prefetch_related(
-            Prefetch("protocol__phases", queryset=RehabPhase.objects.order_by("position")),
             Prefetch(
                 "sessions",
                 queryset=RehabSession.objects.filter(holds_plan=True, entered_in_error=False).only(
@@ -109,12 +144,9 @@ def open_flags(case: Case) -> list[SafetyFlag]:
     return found
 
 
-def target_today_kg(
-    case: Case, today: date, phases_by_protocol: dict[int, list[rehab.PhaseSpec]] | None = None
-) -> float | None:
+def target_today_kg(case: Case, today: date) -> float | None:
     """Today's target load of the case's current plan (as ``rehab_summary`` gives it), or
-    None without a current plan or before it starts. ``phases_by_protocol``: a cache for a
-    list, where many plans share a few protocols."""
+    None without a current plan or before it starts."""
     plans = getattr(case, "current_plans", None)
     plan = (plans[0] if plans else None) if plans is not None else services.current_plan(case)
     if plan is None or today < plan.start_date:
@@ -125,11 +157,8 @@ def target_today_kg(
         if held_sessions is not None
         else services.held_dates(plan)
     )
-    cache = {} if phases_by_protocol is None else phases_by_protocol
-    if plan.protocol_id not in cache:
-        cache[plan.protocol_id] = plan.protocol.phase_specs()
     return rehab.target_load_kg(
-        cache[plan.protocol_id],
+        plan_phases(plan),
         float(plan.body_weight_kg),
         (today - plan.start_date).days,
         [(day - plan.start_date).days for day in held],
@@ -209,11 +238,15 @@ def rehab_summary(case: Case, today: date | None = None) -> RehabSummary:
     summary.suggest_on_hold = any(
         services.complication_suggests_on_hold(c, case) for c in complications
     )
-    plan = services.current_plan(case)
+    plan = (
+        RehabPlan.objects.filter(case=case, ended_on__isnull=True, entered_in_error=False)
+        .select_related("protocol")
+        .first()
+    )
     if plan is None:
         return summary
     summary.plan = plan
-    phases = plan.protocol.phase_specs()
+    phases = plan_phases(plan)
     rows = list(
         RehabSession.objects.filter(plan=plan, entered_in_error=False).values_list(
             "session_date", "load_kg", "pain_nrs_before", "pain_nrs_after", "holds_plan"

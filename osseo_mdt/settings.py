@@ -158,7 +158,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "osseo_mdt.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["osseo_mdt.api.permissions.IsAuthenticatedWithinScope"],
@@ -274,6 +274,11 @@ _enum_names.update(
 # Rehabilitation (cases/rehab.py, cases/models/rehab.py): the daily missed-sessions check at
 # 06:00 in TIME_ZONE (each team's "today" is counted in its own zone), and one schema name per
 # choice set.
+# API tokens past their expiry (the token check refuses them without this; this deletes them).
+CELERY_BEAT_SCHEDULE["sweep-expired-tokens"] = {
+    "task": "cases.sweep_expired_tokens",
+    "schedule": crontab(hour=3, minute=30),
+}
 CELERY_BEAT_SCHEDULE["rehab-missed-sessions-check"] = {
     "task": "cases.missed_sessions_check",
     "schedule": crontab(hour=6, minute=0),

@@ -70,9 +70,10 @@ TASK_ROW_FIELDS = (
 )
 
 
-def task_rows_for(user: Any) -> QuerySet[Task]:
-    """tasks_for as rows of TASK_ROW_FIELDS (same scope, filters and order)."""
-    return tasks_for(user).select_related(None).values(*TASK_ROW_FIELDS)
+def task_list_for(user: Any) -> QuerySet[Task]:
+    """tasks_for without its joins, for the list: filtered and counted as it is, and only its
+    page read as rows of TASK_ROW_FIELDS (osseo_mdt.api.pagination.RowsPaginator)."""
+    return tasks_for(user).select_related(None)
 
 
 def team_todays(user: Any) -> dict[int, date]:

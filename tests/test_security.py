@@ -44,6 +44,39 @@ def test_an_expired_token_no_longer_works() -> None:
     assert api.get("/api/v1/me/").status_code == 200
     AuthToken.objects.filter(pk=instance.pk).update(expiry=timezone.now() - timedelta(seconds=1))
     assert api.get("/api/v1/me/").status_code == 401
+    assert not AuthToken.objects.filter(pk=instance.pk).exists()  # deleted when presented
+
+
+def test_the_token_check_is_one_query_however_many_tokens_the_caller_holds(
+    django_assert_num_queries,
+) -> None:
+    from osseo_mdt.api.authentication import TokenAuthentication
+
+    user = member(TeamFactory.create(), "nurse")
+    others = [AuthToken.objects.create(user, expiry=timedelta(hours=1))[0] for _ in range(7)]
+    AuthToken.objects.filter(pk__in=[t.pk for t in others[:2]]).update(
+        expiry=timezone.now() - timedelta(minutes=1)
+    )  # two of the caller's other tokens have expired
+    _, token = AuthToken.objects.create(user, expiry=timedelta(hours=1))
+    request = APIClient().get("/").wsgi_request
+    request.META["HTTP_AUTHORIZATION"] = f"Token {token}"
+    with django_assert_num_queries(1):
+        found_user, found_token = TokenAuthentication().authenticate(request)
+    assert found_user == user and found_token.user_id == user.pk
+    # The others are left to the daily sweep.
+    assert AuthToken.objects.filter(user=user).count() == 8
+
+
+def test_the_daily_sweep_deletes_expired_tokens_only() -> None:
+    from cases.tasks import sweep_expired_tokens
+
+    user = member(TeamFactory.create(), "nurse")
+    live, _ = AuthToken.objects.create(user, expiry=timedelta(hours=1))
+    forever, _ = AuthToken.objects.create(user, expiry=None)
+    gone, _ = AuthToken.objects.create(user, expiry=timedelta(hours=1))
+    AuthToken.objects.filter(pk=gone.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert sweep_expired_tokens.apply().get() == 1
+    assert set(AuthToken.objects.values_list("pk", flat=True)) == {live.pk, forever.pk}
 
 
 def test_tokens_are_stored_hashed() -> None:

@@ -91,7 +91,16 @@ class RehabPhaseSerializer(serializers.ModelSerializer):
 
 
 class RehabProtocolSerializer(serializers.ModelSerializer):
-    phases = RehabPhaseSerializer(many=True, read_only=True)
+    phases = serializers.SerializerMethodField()
+
+    @extend_schema_field(RehabPhaseSerializer(many=True))
+    def get_phases(self, protocol: RehabProtocol) -> Any:
+        # A version a plan uses comes with its phases read once per process
+        # (rehab_selectors.in_use_phases); any other is read (or prefetched) as usual.
+        phases = getattr(protocol, rehab_selectors.PHASES_ATTR, None)
+        if phases is None:
+            phases = protocol.phases.all()
+        return RehabPhaseSerializer(phases, many=True).data
 
     class Meta:
         model = RehabProtocol

@@ -308,8 +308,7 @@ class CaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_rehab_target_today_kg(self, case: Case) -> float | None:
-        phases = self.context.setdefault("phases", {}) if self.context else None
-        return rehab_selectors.target_today_kg(case, self._today(case), phases)
+        return rehab_selectors.target_today_kg(case, self._today(case))
 
     @extend_schema_field(OpenFlagSerializer(many=True))
     def get_open_flags(self, case: Case) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from .authentication import TokenAuthentication
+
 
 class TokenThrottle(AnonRateThrottle):
     scope = "token"
@@ -44,6 +46,8 @@ class TokenView(LoginView):
 
 
 class RevokeTokenView(LogoutView):
+    authentication_classes = [TokenAuthentication]
+
     @extend_schema(
         tags=["auth"],
         summary="Revoke the token this request used",
@@ -55,6 +59,8 @@ class RevokeTokenView(LogoutView):
 
 
 class RevokeAllTokensView(LogoutAllView):
+    authentication_classes = [TokenAuthentication]
+
     @extend_schema(
         tags=["auth"],
         summary="Revoke every token of the caller",

@@ -192,7 +192,7 @@ _LEVELS = dict(AmputationLevel.choices)
 
 
 def task_row(row: dict[str, Any], todays: dict[int, date]) -> dict[str, Any]:
-    """A row of scheduling.selectors.task_rows_for in TaskSerializer's shape (the task list's
+    """A row of scheduling.selectors.TASK_ROW_FIELDS in TaskSerializer's shape (the task list's
     read path; tests/scheduling/test_task_api.py checks that the two agree)."""
     team_id = row["case__team_id"]
     today = todays.get(team_id)

@@ -15,6 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from osseo_mdt.api.pagination import rows_pagination
+
 from .. import selectors, services
 from ..models import Appointment, MdtMeeting, Task, TaskTemplate
 from . import serializers as s
@@ -39,11 +41,12 @@ class TaskViewSet(viewsets.GenericViewSet):
     queryset = Task.objects.none()
     filter_backends = [DjangoFilterBackend]
     filterset_class = TaskFilter
+    pagination_class = rows_pagination(selectors.TASK_ROW_FIELDS)
     _todays: dict[int, Any] | None = None
 
     def get_queryset(self) -> Any:
         if self.action == "list":
-            return selectors.task_rows_for(self.request.user)
+            return selectors.task_list_for(self.request.user)
         return selectors.tasks_for(self.request.user)
 
     def get_serializer_context(self) -> dict[str, Any]:

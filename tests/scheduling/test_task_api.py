@@ -204,6 +204,13 @@ def test_the_task_list_costs_the_same_queries_for_a_page_of_2_or_40(staff: Staff
         counts.append(len(queries))
     # teams and roles, count, page
     assert counts == [3, 3]
+    # The count joins only what the filters need (the case, for the team scope); the tables
+    # the rows show (patient, team, assignee, template) are joined for the page alone.
+    count_sql = queries.captured_queries[1]["sql"]
+    assert count_sql.startswith("SELECT COUNT(*)")
+    for shown in ("cases_patient", "auth_user", "scheduling_tasktemplate", "cases_team"):
+        assert shown not in count_sql, count_sql
+        assert shown in queries.captured_queries[2]["sql"]
 
 
 # --- Actions ----------------------------------------------------------------------------------
