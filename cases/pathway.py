@@ -257,8 +257,11 @@ _SIDE_EXIT_MOVES: dict[Stage, _Move] = {
 _RESUME_FROM_HOLD = _Move(_COORDINATOR_OR_SURGEON)
 
 
+_STAGE_VALUES = frozenset(Stage.values)
+
+
 def _moves_from(facts: CaseFacts) -> dict[Stage, _Move]:
-    if facts.stage not in Stage.values:
+    if facts.stage not in _STAGE_VALUES:
         raise ValueError(f"Unknown current stage {facts.stage!r}.")
     here = Stage(facts.stage)
     moves = {to: move for (origin, to), move in _PATH_MOVES.items() if origin == here}

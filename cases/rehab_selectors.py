@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from . import access, rehab, services, timeline
 from .models import (
@@ -29,32 +29,61 @@ MAX_SERIES_DAYS = 366
 
 # --- Phases of the protocol versions plans use ------------------------------------------------
 
+
 # A protocol version a plan uses never changes (services.require_protocol_editable, the admin),
 # so its phases are read once per process, not on every case list and rehab page. Keyed by the
 # version's id and creation time, so an id a test database hands out again after a rollback
 # is a new entry; any phase or protocol written in this process clears the cache anyway.
-_PHASES_IN_USE: dict[tuple[int, Any], list[RehabPhase]] = {}
+@dataclass
+class InUsePhases:
+    """The phases of one protocol version in use: rows, pure-rule values, and the API's
+    representation once a serializer has written it (cases.api.rehab)."""
+
+    rows: list[RehabPhase]
+    specs: list[rehab.PhaseSpec]
+    shown: list[dict[str, Any]] | None = None
+
+
+_PHASES_IN_USE: dict[tuple[int, Any], InUsePhases] = {}
 _PHASES_IN_USE_MAX = 1024
 PHASES_ATTR = "in_use_phases"
 
 
-def in_use_phases(protocol: RehabProtocol) -> list[RehabPhase]:
-    """The phases, in order, of a protocol version a plan uses; also left on the protocol as
+def in_use_phases(protocol: RehabProtocol) -> InUsePhases:
+    """The phases of a protocol version a plan uses; also left on the protocol as
     ``in_use_phases`` for the serializers (cases.api.rehab.RehabProtocolSerializer)."""
     key = (protocol.pk, protocol.created_at)
-    phases = _PHASES_IN_USE.get(key)
-    if phases is None:
-        phases = sorted(protocol.phases.all(), key=lambda p: p.position)
+    found = _PHASES_IN_USE.get(key)
+    if found is None:
+        rows = sorted(protocol.phases.all(), key=lambda p: p.position)
+        found = InUsePhases(rows=rows, specs=[phase.as_spec() for phase in rows])
         if len(_PHASES_IN_USE) >= _PHASES_IN_USE_MAX:
             _PHASES_IN_USE.clear()
-        _PHASES_IN_USE[key] = phases
-    setattr(protocol, PHASES_ATTR, phases)
-    return phases
+        _PHASES_IN_USE[key] = found
+    setattr(protocol, PHASES_ATTR, found)
+    return found
+
+
+def attach_plan_phases(cases: list[Case]) -> None:
+    """Before a list is written: the phases of the protocol versions its cases' current plans
+    (``with_rehab_status``) use that this process has not read yet, in one query."""
+    protocols = [
+        plan.protocol for case in cases for plan in getattr(case, "current_plans", None) or ()
+    ]
+    unread = list({(p.pk, p.created_at): p for p in protocols if not _is_read(p)}.values())
+    if unread:
+        prefetch_related_objects(unread, "phases")
+    for protocol in [*unread, *protocols]:  # the prefetched ones first: they fill the cache
+        in_use_phases(protocol)
+
+
+def _is_read(protocol: RehabProtocol) -> bool:
+    return (protocol.pk, protocol.created_at) in _PHASES_IN_USE
 
 
 def plan_phases(plan: RehabPlan) -> list[rehab.PhaseSpec]:
     """The phases of the plan's protocol version as pure-rule values."""
-    return [phase.as_spec() for phase in in_use_phases(plan.protocol)]
+    return in_use_phases(plan.protocol).specs
 
 
 def forget_plan_phases(**_: Any) -> None:

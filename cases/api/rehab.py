@@ -96,11 +96,14 @@ class RehabProtocolSerializer(serializers.ModelSerializer):
     @extend_schema_field(RehabPhaseSerializer(many=True))
     def get_phases(self, protocol: RehabProtocol) -> Any:
         # A version a plan uses comes with its phases read once per process
-        # (rehab_selectors.in_use_phases); any other is read (or prefetched) as usual.
-        phases = getattr(protocol, rehab_selectors.PHASES_ATTR, None)
-        if phases is None:
-            phases = protocol.phases.all()
-        return RehabPhaseSerializer(phases, many=True).data
+        # (rehab_selectors.in_use_phases), written here once too; any other version is read
+        # (or prefetched) as usual.
+        in_use = getattr(protocol, rehab_selectors.PHASES_ATTR, None)
+        if in_use is None:
+            return RehabPhaseSerializer(protocol.phases.all(), many=True).data
+        if in_use.shown is None:
+            in_use.shown = RehabPhaseSerializer(in_use.rows, many=True).data
+        return [dict(phase) for phase in in_use.shown]
 
     class Meta:
         model = RehabProtocol

@@ -27,19 +27,13 @@ from cases.models import (
     Team,
 )
 from cases.roles import Role
+from osseo_mdt.api.formats import iso_date, iso_datetime
 
 User = get_user_model()
 
-# Output formats of DRF's own fields, for the hand-written read path of CaseSerializer.
-_DATETIME = serializers.DateTimeField()
-
-
-def _datetime(value: Any) -> Any:
-    return None if value is None else _DATETIME.to_representation(value)
-
-
-def _date(value: Any) -> Any:
-    return None if value is None else value.isoformat()
+# Output formats of DRF's own fields, for the hand-written read paths below.
+_datetime = iso_datetime
+_date = iso_date
 
 
 class TeamRolesSerializer(serializers.Serializer):
@@ -341,16 +335,23 @@ class CaseSerializer(serializers.ModelSerializer):
             "stage_changed_at": _datetime(case.stage_changed_at),
             "allowed_next_stages": self.get_allowed_next_stages(case),
             "lead_clinician": case.lead_clinician_id,
-            "care_team": [
-                {"user": member.user_id, "role": member.role, "name": member.user.get_full_name()}
-                for member in case.care_team.all()
-            ],
+            "care_team": self._care_team(case),
             "status_reason": case.status_reason,
             "rehab_target_today_kg": self.get_rehab_target_today_kg(case),
             "open_flags": self.get_open_flags(case),
             "created_at": _datetime(case.created_at),
             "updated_at": _datetime(case.updated_at),
         }
+
+    @staticmethod
+    def _care_team(case: Case) -> list[dict[str, Any]]:
+        rows = getattr(case, selectors.CARE_TEAM_ATTR, None)
+        if rows is not None:  # a list page: selectors.attach_care_teams
+            return list(rows)
+        return [
+            {"user": member.user_id, "role": member.role, "name": member.user.get_full_name()}
+            for member in case.care_team.all()
+        ]
 
     def field_by_field(self, case: Case) -> dict[str, Any]:
         """DRF's own representation, for the test that keeps the fast path honest."""

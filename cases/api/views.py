@@ -212,6 +212,15 @@ class CaseViewSet(ETagMixin, RecordViewSet):
         )
         return rehab_selectors.with_rehab_status(cases)
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        cases = list(queryset) if page is None else page
+        selectors.attach_care_teams(cases)
+        rehab_selectors.attach_plan_phases(cases)
+        data = self.get_serializer(cases, many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
     def after_read(self, request: Request, instance: Any) -> None:
         access_log.record_read(request, record=instance, via="api")
 

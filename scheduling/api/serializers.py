@@ -17,6 +17,7 @@ from cases.models import AmputationLevel, Case, OutcomeKind, Side, Team
 from cases.pathway import DecisionOutcome, SurgeryKind
 from cases.roles import Role
 from cases.services import team_today
+from osseo_mdt.api.formats import iso_date, iso_datetime
 
 from ..models import (
     OPEN_STATUSES,
@@ -48,15 +49,8 @@ def _today_for(context: dict[str, Any], team: Team) -> date:
 
 
 # Output formats of DRF's own fields, for the hand-written read paths below.
-_DATETIME = serializers.DateTimeField()
-
-
-def _datetime(value: Any) -> Any:
-    return None if value is None else _DATETIME.to_representation(value)
-
-
-def _date(value: Any) -> Any:
-    return None if value is None else value.isoformat()
+_datetime = iso_datetime
+_date = iso_date
 
 
 @extend_schema_field(OpenApiTypes.INT)
