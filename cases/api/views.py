@@ -26,6 +26,7 @@ from cases.models import (
 )
 from cases.permissions import require_write
 from osseo_mdt.api.concurrency import IF_MATCH, PRECONDITION_RESPONSES, ETagMixin
+from osseo_mdt.api.filters import FilterSet
 
 from . import serializers as s
 
@@ -160,7 +161,7 @@ class PatientViewSet(ETagMixin, RecordViewSet):
 # --- Cases ------------------------------------------------------------------------------------
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(FilterSet):
     # A column of the case itself: no join, so no DISTINCT (which made the count and the page
     # sort every column of every matching case).
     stage = django_filters.MultipleChoiceFilter(choices=pathway.Stage.choices, distinct=False)
@@ -188,6 +189,7 @@ class CaseFilter(django_filters.FilterSet):
 
 
 TAGS_CASES = extend_schema(tags=["cases"])
+CareTeam = list[tuple[Any, str]]  # (user, role) pairs
 
 
 @extend_schema_view(
@@ -225,7 +227,7 @@ class CaseViewSet(ETagMixin, RecordViewSet):
         access_log.record_read(request, record=instance, via="api")
 
     @staticmethod
-    def _split(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[Any, str]] | None]:
+    def _split(data: dict[str, Any]) -> tuple[dict[str, Any], CareTeam | None]:
         care = data.pop("care_team", None)
         return data, None if care is None else [(c["user"], c["role"]) for c in care]
 

@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from cases.roles import Role
+from osseo_mdt.api.filters import FilterSet
 
 from .. import selectors
 from ..models import (
@@ -26,7 +27,7 @@ from ..models import (
 OPEN = "open"
 
 
-class TaskFilter(django_filters.FilterSet):
+class TaskFilter(FilterSet):
     mine = django_filters.BooleanFilter(
         method="filter_mine", label="true: only tasks assigned to me."
     )
