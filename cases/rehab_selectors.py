@@ -141,9 +141,21 @@ def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:
     ``target_today_kg``): three queries whatever the page size, namely the open flags, the
     current plans with their protocol and the plans' held days (the protocols' phases come
     from ``plan_phases``)."""
+    # Only the columns today's target needs (the phases come from in_use_phases): whole plan
+    # and protocol rows were most of the time of a page's prefetches.
     current = (
         RehabPlan.objects.filter(ended_on__isnull=True, entered_in_error=False)
         .select_related("protocol")
+        .only(
+            "id",
+            "case_id",
+            "protocol_id",
+            "start_date",
+            "body_weight_kg",
+            "load_cap_kg",
+            "protocol__id",
+            "protocol__created_at",
+        )
         .prefetch_related(
             Prefetch(
                 "sessions",
@@ -157,9 +169,9 @@ def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.prefetch_related(
         Prefetch(
             "safety_flags",
-            queryset=SafetyFlag.objects.filter(resolved_at__isnull=True).order_by(
-                "-raised_on", "-id"
-            ),
+            queryset=SafetyFlag.objects.filter(resolved_at__isnull=True)
+            .only("id", "case_id", "kind", "raised_on")
+            .order_by("-raised_on", "-id"),
             to_attr="open_flag_list",
         ),
         Prefetch("rehab_plans", queryset=current, to_attr="current_plans"),
