@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Model,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Concat
 
 from .errors import NotPermitted
 from .models import MembershipRole
@@ -15,6 +25,60 @@ M = TypeVar("M", bound=Model)
 _CACHE_ATTR = "_osseo_roles_by_team"
 
 
+def active_roles(user_id: Any) -> QuerySet[MembershipRole]:
+    """The roles of a user's active memberships in active teams (``user_id`` may be an
+    OuterRef)."""
+    return MembershipRole.objects.filter(
+        membership__user_id=user_id,
+        membership__is_active=True,
+        membership__team__is_active=True,
+    )
+
+
+class JoinedText(Aggregate):
+    """Text values joined with commas (string_agg on PostgreSQL, group_concat elsewhere)."""
+
+    function = "GROUP_CONCAT"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(expressions)s, ',')",
+        )
+
+
+def team_roles_subquery(user_ref: Any = None) -> Subquery:
+    """The user's roles as one text value, "team:role,team:role" (``parse_team_roles``), for
+    reading them in the same query as the user (osseo_mdt.api.authentication)."""
+    roles = (
+        active_roles(user_ref if user_ref is not None else OuterRef("user_id"))
+        .order_by()
+        .values("membership__user_id")
+        .annotate(
+            joined=JoinedText(Concat(Cast("membership__team_id", CharField()), Value(":"), "role"))
+        )
+        .values("joined")
+    )
+    return Subquery(roles, output_field=TextField())
+
+
+def parse_team_roles(joined: str | None) -> dict[int, frozenset[str]]:
+    found: dict[int, set[str]] = {}
+    for pair in (joined or "").split(","):
+        if pair:
+            team_id, role = pair.split(":", 1)
+            found.setdefault(int(team_id), set()).add(role)
+    return {team_id: frozenset(roles) for team_id, roles in found.items()}
+
+
+def remember(user: Any, roles: dict[int, frozenset[str]]) -> None:
+    """Set the user's roles for this request, read by the caller in a query of its own."""
+    setattr(user, _CACHE_ATTR, roles)
+
+
 def roles_by_team(user: Any) -> dict[int, frozenset[str]]:
     """{team_id: roles} for the user's active memberships, cached on the user object."""
     if not getattr(user, "is_authenticated", False):
@@ -22,11 +86,7 @@ def roles_by_team(user: Any) -> dict[int, frozenset[str]]:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
         found: dict[int, set[str]] = {}
-        rows = MembershipRole.objects.filter(
-            membership__user_id=user.pk,
-            membership__is_active=True,
-            membership__team__is_active=True,
-        ).values_list("membership__team_id", "role")
+        rows = active_roles(user.pk).values_list("membership__team_id", "role")
         for team_id, role in rows:
             found.setdefault(team_id, set()).add(role)
         cached = {team_id: frozenset(roles) for team_id, roles in found.items()}

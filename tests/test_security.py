@@ -8,12 +8,14 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from cases import access
 from tests.factories import PASSWORD, TeamFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +27,10 @@ def token_for(api: APIClient, username: str, password: str = PASSWORD) -> str:
     response = api.post("/api/v1/auth/token/", {"username": username, "password": password})
     assert response.status_code == 200, response.json()
     return str(response.json()["token"])
+
+
+def request_with(token: str) -> Any:
+    return APIClient().get("/", HTTP_AUTHORIZATION=f"Token {token}").wsgi_request
 
 
 def test_a_revoked_token_no_longer_works() -> None:
@@ -58,13 +64,37 @@ def test_the_token_check_is_one_query_however_many_tokens_the_caller_holds(
         expiry=timezone.now() - timedelta(minutes=1)
     )  # two of the caller's other tokens have expired
     _, token = AuthToken.objects.create(user, expiry=timedelta(hours=1))
-    request = APIClient().get("/").wsgi_request
-    request.META["HTTP_AUTHORIZATION"] = f"Token {token}"
     with django_assert_num_queries(1):
-        found_user, found_token = TokenAuthentication().authenticate(request)
+        found_user, found_token = TokenAuthentication().authenticate(request_with(token))
+        roles = access.roles_by_team(found_user)  # read with the token: no query of its own
     assert found_user == user and found_token.user_id == user.pk
+    access.forget(user)
+    assert roles == access.roles_by_team(user) and roles
     # The others are left to the daily sweep.
     assert AuthToken.objects.filter(user=user).count() == 8
+
+
+def test_the_roles_read_with_the_token_are_those_of_active_memberships_in_active_teams() -> None:
+    from osseo_mdt.api.authentication import TokenAuthentication
+
+    here, there, closed, left = (TeamFactory.create() for _ in range(4))
+    user = member(here, "nurse", "coordinator")
+    for team, roles in ((there, ("surgeon",)), (closed, ("nurse",)), (left, ("physiotherapist",))):
+        member(team, *roles, user=user)
+    type(closed).objects.filter(pk=closed.pk).update(is_active=False)
+    user.memberships.filter(team=left).update(is_active=False)
+    _, token = AuthToken.objects.create(user, expiry=timedelta(hours=1))
+    found_user, _ = TokenAuthentication().authenticate(request_with(token))
+    assert access.roles_by_team(found_user) == {
+        here.pk: frozenset({"nurse", "coordinator"}),
+        there.pk: frozenset({"surgeon"}),
+    }
+    # A caller with no team at all still authenticates, with no roles.
+    loner = member(TeamFactory.create(), "nurse")
+    loner.memberships.update(is_active=False)
+    _, token = AuthToken.objects.create(loner, expiry=timedelta(hours=1))
+    found, _ = TokenAuthentication().authenticate(request_with(token))
+    assert found == loner and access.roles_by_team(found) == {}
 
 
 def test_the_daily_sweep_deletes_expired_tokens_only() -> None:

@@ -259,12 +259,12 @@ def test_the_case_list_query_count_does_not_grow_with_the_page(
     client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(coordinator)[1]}")
     for _ in range(3):
         case(team, coordinator)
-    # 1 token with its user, 2 the caller's teams and roles, 3 count, 4 page of cases with
-    # patient and team, 5 care teams + users, 6 open safety flags, 7 current rehab plans
-    # (their held days are one more once a case has one: tests/test_query_counts.py)
-    with django_assert_num_queries(7):
+    # 1 token with its user and the user's teams and roles, 2 count, 3 page of cases with
+    # patient and team, 4 open safety flags, 5 current rehab plans, 6 care teams with names
+    # (the plans' held days are one more once a case has one: tests/test_query_counts.py)
+    with django_assert_num_queries(6):
         client.get("/api/v1/cases/")
     for _ in range(7):
         case(team, coordinator)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get("/api/v1/cases/").json()["count"] == 10
