@@ -4,9 +4,11 @@ this module imports no views, as DRF's settings load it early)."""
 from __future__ import annotations
 
 import binascii
+import functools
 from hmac import compare_digest
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
@@ -18,6 +20,15 @@ from knox.signals import token_expired
 from rest_framework import exceptions
 
 from cases import access
+
+
+@functools.cache
+def _tokens_with_user_and_roles() -> QuerySet[AuthToken]:
+    """Built once per process (its subquery costs more to build than to run); each request
+    filters a copy."""
+    return AuthToken.objects.select_related("user").annotate(
+        team_roles=access.team_roles_subquery()
+    )
 
 
 class TokenAuthentication(knox_auth.TokenAuthentication):
@@ -35,10 +46,8 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         # knox's own loop, over a query that also reads the roles.
         msg = _("Invalid token.")
         text = token.decode("utf-8")
-        candidates = (
-            AuthToken.objects.filter(token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH])
-            .select_related("user")
-            .annotate(team_roles=access.team_roles_subquery())
+        candidates = _tokens_with_user_and_roles().filter(
+            token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH]
         )
         for auth_token in candidates:
             if self._cleanup_token(auth_token):
