@@ -5,17 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from django.db.models import (
-    Aggregate,
-    CharField,
-    Model,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    TextField,
-    Value,
-)
-from django.db.models.functions import Cast, Concat
+from django.db.models import Model, OuterRef, QuerySet, Subquery
+
+from osseo_mdt.db import joined_values, split_joined
 
 from .errors import NotPermitted
 from .models import MembershipRole
@@ -35,42 +27,18 @@ def active_roles(user_id: Any) -> QuerySet[MembershipRole]:
     )
 
 
-class JoinedText(Aggregate):
-    """Text values joined with commas (string_agg on PostgreSQL, group_concat elsewhere)."""
-
-    function = "GROUP_CONCAT"
-    output_field = TextField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            function="STRING_AGG",
-            template="%(function)s(%(expressions)s, ',')",
-        )
-
-
-def team_roles_subquery(user_ref: Any = None) -> Subquery:
-    """The user's roles as one text value, "team:role,team:role" (``parse_team_roles``), for
-    reading them in the same query as the user (osseo_mdt.api.authentication)."""
-    roles = (
-        active_roles(user_ref if user_ref is not None else OuterRef("user_id"))
-        .order_by()
-        .values("membership__user_id")
-        .annotate(
-            joined=JoinedText(Concat(Cast("membership__team_id", CharField()), Value(":"), "role"))
-        )
-        .values("joined")
+def team_roles_subquery() -> Subquery:
+    """The user's roles as one text value (``parse_team_roles``), for reading them in the
+    same query as the user's token (osseo_mdt.api.authentication)."""
+    return joined_values(
+        active_roles(OuterRef("user_id")), "membership__user_id", "membership__team_id", "role"
     )
-    return Subquery(roles, output_field=TextField())
 
 
 def parse_team_roles(joined: str | None) -> dict[int, frozenset[str]]:
     found: dict[int, set[str]] = {}
-    for pair in (joined or "").split(","):
-        if pair:
-            team_id, role = pair.split(":", 1)
-            found.setdefault(int(team_id), set()).add(role)
+    for team_id, role in split_joined(joined):
+        found.setdefault(int(team_id), set()).add(role)
     return {team_id: frozenset(roles) for team_id, roles in found.items()}
 
 

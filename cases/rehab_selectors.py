@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+
+from osseo_mdt.db import joined_values, split_joined
 
 from . import access, rehab, services, timeline
 from .models import (
@@ -138,11 +140,14 @@ def prosthesis_settings_for(user: Any) -> QuerySet[ProsthesisSetting]:
 
 def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Cases with what a case list shows of their rehabilitation (``open_flags`` and
-    ``target_today_kg``): three queries whatever the page size, namely the open flags, the
-    current plans with their protocol and the plans' held days (the protocols' phases come
-    from ``plan_phases``)."""
-    # Only the columns today's target needs (the phases come from in_use_phases): whole plan
-    # and protocol rows were most of the time of a page's prefetches.
+    ``target_today_kg``): the open flags are read with the cases, the current plans (with
+    their protocol and held days) in one more query, whatever the page size; the protocols'
+    phases come from ``in_use_phases``."""
+    # Only the columns today's target needs: whole plan and protocol rows were most of the
+    # time of a page's prefetches.
+    held = RehabSession.objects.filter(
+        plan_id=OuterRef("pk"), holds_plan=True, entered_in_error=False
+    )
     current = (
         RehabPlan.objects.filter(ended_on__isnull=True, entered_in_error=False)
         .select_related("protocol")
@@ -156,33 +161,28 @@ def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:
             "protocol__id",
             "protocol__created_at",
         )
-        .prefetch_related(
-            Prefetch(
-                "sessions",
-                queryset=RehabSession.objects.filter(holds_plan=True, entered_in_error=False).only(
-                    "id", "plan_id", "session_date"
-                ),
-                to_attr="held_sessions",
-            ),
-        )
+        .annotate(held_days=joined_values(held, "plan_id", "session_date"))
     )
-    return cases.prefetch_related(
-        Prefetch(
-            "safety_flags",
-            queryset=SafetyFlag.objects.filter(resolved_at__isnull=True)
-            .only("id", "case_id", "kind", "raised_on")
-            .order_by("-raised_on", "-id"),
-            to_attr="open_flag_list",
-        ),
-        Prefetch("rehab_plans", queryset=current, to_attr="current_plans"),
-    )
+    flags = SafetyFlag.objects.filter(case_id=OuterRef("pk"), resolved_at__isnull=True)
+    return cases.annotate(
+        open_flags_joined=joined_values(flags, "case_id", "id", "kind", "raised_on")
+    ).prefetch_related(Prefetch("rehab_plans", queryset=current, to_attr="current_plans"))
 
 
-def open_flags(case: Case) -> list[SafetyFlag]:
-    found = getattr(case, "open_flag_list", None)
-    if found is None:
-        found = list(SafetyFlag.objects.filter(case=case, resolved_at__isnull=True))
-    return found
+def open_flags(case: Case) -> list[dict[str, Any]]:
+    """The case's open flags as a case list shows them ({id, kind, raised_on}), newest
+    first."""
+    if hasattr(case, "open_flags_joined"):
+        found = [
+            {"id": int(pk), "kind": kind, "raised_on": raised_on}
+            for pk, kind, raised_on in split_joined(case.open_flags_joined)
+        ]
+    else:
+        found = [
+            {"id": flag.pk, "kind": flag.kind, "raised_on": flag.raised_on.isoformat()}
+            for flag in SafetyFlag.objects.filter(case=case, resolved_at__isnull=True)
+        ]
+    return sorted(found, key=lambda f: (f["raised_on"], f["id"]), reverse=True)
 
 
 def target_today_kg(case: Case, today: date) -> float | None:
@@ -192,12 +192,10 @@ def target_today_kg(case: Case, today: date) -> float | None:
     plan = (plans[0] if plans else None) if plans is not None else services.current_plan(case)
     if plan is None or today < plan.start_date:
         return None
-    held_sessions = getattr(plan, "held_sessions", None)
-    held = (
-        {s.session_date for s in held_sessions}
-        if held_sessions is not None
-        else services.held_dates(plan)
-    )
+    if hasattr(plan, "held_days"):
+        held = {date.fromisoformat(day) for (day,) in split_joined(plan.held_days)}
+    else:
+        held = services.held_dates(plan)
     return rehab.target_load_kg(
         plan_phases(plan),
         float(plan.body_weight_kg),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases import access, rehab_selectors, services
@@ -64,11 +65,11 @@ def test_the_rehabilitation_case_list_costs_the_same_queries_for_a_page_of_2_or_
     cold, _ = case_list_queries(reader, 2)
     small, _ = case_list_queries(reader, 2)
     large, body = case_list_queries(reader, 6)
-    # 1 the caller's teams and roles, 2 count, 3 page of cases with patient and team, 4 care
-    # teams, 5 open flags, 6 current plans with protocol, 7 their held days; the protocol
+    # 1 the caller's teams and roles, 2 count, 3 page of cases with patient, team and open
+    # flags, 4 current plans with protocol and held days, 5 care teams; the protocol
     # versions' phases once per process (a version in use never changes)
-    assert small == large == 7
-    assert cold == 8  # the phases of both protocol versions on the page in one query
+    assert small == large == 5
+    assert cold == 6  # the phases of both protocol versions on the page in one query
     shown = {row["id"]: row for row in body["results"]}
     assert set(shown) == {r.case.pk for r in cases}
     for r in cases:
@@ -160,3 +161,30 @@ def test_the_rehab_series_reads_as_drf_would_write_it() -> None:
     assert summary.series
     expected = [dict(point) for point in SeriesPointSerializer(summary.series, many=True).data]
     assert SeriesField().to_representation(summary.series) == expected
+
+
+def test_the_case_list_shows_open_flags_newest_first_and_held_days_in_the_target() -> None:
+    from datetime import timedelta
+
+    from cases.models import SafetyFlag
+
+    team = TeamFactory.create()
+    r = rehab_case(team, surgery_days_ago=20)
+    today = services.team_today(team)
+    older = SafetyFlag.objects.create(case=r.case, kind="overload", raised_on=today - timedelta(3))
+    newer = SafetyFlag.objects.create(case=r.case, kind="stoma_concern", raised_on=today)
+    SafetyFlag.objects.create(
+        case=r.case, kind="missed_sessions", raised_on=today, resolved_at=timezone.now()
+    )
+    r.session(today - timedelta(days=2), load_kg=20, pain_nrs_after=7)  # a held day
+    _, body = case_list_queries(r.lead, 10)
+    (row,) = [row for row in body["results"] if row["id"] == r.case.pk]
+    shown = [f["id"] for f in row["open_flags"]]
+    assert shown.index(newer.pk) < shown.index(older.pk)
+    assert {f["id"] for f in row["open_flags"]} >= {newer.pk, older.pk}
+    assert all(f["kind"] != "missed_sessions" for f in row["open_flags"])
+    raised = [f["raised_on"] for f in row["open_flags"]]
+    assert raised == sorted(raised, reverse=True)
+    summary = rehab_selectors.rehab_summary(r.case, today)
+    assert any(point.held for point in summary.series)
+    assert row["rehab_target_today_kg"] == summary.target_today_kg

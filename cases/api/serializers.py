@@ -306,10 +306,7 @@ class CaseSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenFlagSerializer(many=True))
     def get_open_flags(self, case: Case) -> list[dict[str, Any]]:
-        return [
-            {"id": flag.pk, "kind": flag.kind, "raised_on": flag.raised_on.isoformat()}
-            for flag in rehab_selectors.open_flags(case)
-        ]
+        return rehab_selectors.open_flags(case)
 
     def to_representation(self, case: Case) -> dict[str, Any]:
         # The same keys and formats as the declared fields, written out by hand: DRF's

@@ -260,11 +260,11 @@ def test_the_case_list_query_count_does_not_grow_with_the_page(
     for _ in range(3):
         case(team, coordinator)
     # 1 token with its user and the user's teams and roles, 2 count, 3 page of cases with
-    # patient and team, 4 open safety flags, 5 current rehab plans, 6 care teams with names
-    # (the plans' held days are one more once a case has one: tests/test_query_counts.py)
-    with django_assert_num_queries(6):
+    # patient, team and open safety flags, 4 current rehab plans with their held days, 5 care
+    # teams with names
+    with django_assert_num_queries(5):
         client.get("/api/v1/cases/")
     for _ in range(7):
         case(team, coordinator)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert client.get("/api/v1/cases/").json()["count"] == 10
