@@ -1,8 +1,8 @@
 """End to end in headless Chromium against a live server: a coordinator moves a case on
 from the dashboard and sees its new tasks; a physiotherapist records a painful session and
 sees the pain-gate flag and its task (also on a tablet, 768 px wide); another team's
-coordinator cannot reach the case by URL. Each test saves a screenshot to docs/screenshots/
-(the README shows the dashboard and the case page)."""
+coordinator cannot reach the case by URL. Each test saves a screenshot (tests/conftest.py:
+SCREENSHOTS; SCREENSHOT_DIR=docs/screenshots refreshes the README's dashboard and case page)."""
 
 from __future__ import annotations
 
