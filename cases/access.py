@@ -43,7 +43,8 @@ def parse_team_roles(joined: str | None) -> dict[int, frozenset[str]]:
 
 
 def remember(user: Any, roles: dict[int, frozenset[str]]) -> None:
-    """Set the user's roles for this request, read by the caller in a query of its own."""
+    """Give the user object the roles its caller has already read (the token check reads them
+    with the token), so that ``roles_by_team`` does not query them again."""
     setattr(user, _CACHE_ATTR, roles)
 
 

@@ -89,7 +89,7 @@ def plan_phases(plan: RehabPlan) -> list[rehab.PhaseSpec]:
 
 
 def forget_plan_phases(**_: Any) -> None:
-    """Signal receiver (cases.signals): a protocol or phase was written or deleted."""
+    """Signal receiver (connected in cases.apps): a protocol or phase was saved or deleted."""
     _PHASES_IN_USE.clear()
 
 
