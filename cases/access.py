@@ -35,11 +35,16 @@ def team_roles_subquery() -> Subquery:
     )
 
 
-def parse_team_roles(joined: str | None) -> dict[int, frozenset[str]]:
+def _by_team(pairs: Iterable[tuple[Any, str]]) -> dict[int, frozenset[str]]:
     found: dict[int, set[str]] = {}
-    for team_id, role in split_joined(joined):
+    for team_id, role in pairs:
         found.setdefault(int(team_id), set()).add(role)
     return {team_id: frozenset(roles) for team_id, roles in found.items()}
+
+
+def parse_team_roles(joined: str | None) -> dict[int, frozenset[str]]:
+    """``team_roles_subquery``'s text as {team_id: roles}."""
+    return _by_team((team_id, role) for team_id, role in split_joined(joined))
 
 
 def remember(user: Any, roles: dict[int, frozenset[str]]) -> None:
@@ -54,11 +59,7 @@ def roles_by_team(user: Any) -> dict[int, frozenset[str]]:
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        found: dict[int, set[str]] = {}
-        rows = active_roles(user.pk).values_list("membership__team_id", "role")
-        for team_id, role in rows:
-            found.setdefault(team_id, set()).add(role)
-        cached = {team_id: frozenset(roles) for team_id, roles in found.items()}
+        cached = _by_team(active_roles(user.pk).values_list("membership__team_id", "role"))
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

@@ -31,10 +31,6 @@ from osseo_mdt.api.formats import iso_date, iso_datetime
 
 User = get_user_model()
 
-# Output formats of DRF's own fields, for the hand-written read paths below.
-_datetime = iso_datetime
-_date = iso_date
-
 
 class TeamRolesSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -322,22 +318,22 @@ class CaseSerializer(serializers.ModelSerializer):
             "bone": case.bone,
             "residual_bone_length_mm": case.residual_bone_length_mm,
             "amputation_cause": case.amputation_cause,
-            "amputation_date": _date(case.amputation_date),
-            "referral_date": _date(case.referral_date),
+            "amputation_date": iso_date(case.amputation_date),
+            "referral_date": iso_date(case.referral_date),
             "referral_source": case.referral_source,
             "implant_system": case.implant_system_id,
             "staging_plan": case.staging_plan,
             "stage": case.stage,
             "stage_before_hold": case.stage_before_hold,
-            "stage_changed_at": _datetime(case.stage_changed_at),
+            "stage_changed_at": iso_datetime(case.stage_changed_at),
             "allowed_next_stages": self.get_allowed_next_stages(case),
             "lead_clinician": case.lead_clinician_id,
             "care_team": self._care_team(case),
             "status_reason": case.status_reason,
             "rehab_target_today_kg": self.get_rehab_target_today_kg(case),
             "open_flags": self.get_open_flags(case),
-            "created_at": _datetime(case.created_at),
-            "updated_at": _datetime(case.updated_at),
+            "created_at": iso_datetime(case.created_at),
+            "updated_at": iso_datetime(case.updated_at),
         }
 
     @staticmethod

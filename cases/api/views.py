@@ -189,7 +189,6 @@ class CaseFilter(FilterSet):
 
 
 TAGS_CASES = extend_schema(tags=["cases"])
-CareTeam = list[tuple[Any, str]]  # (user, role) pairs
 
 
 @extend_schema_view(
@@ -214,20 +213,19 @@ class CaseViewSet(ETagMixin, RecordViewSet):
         )
         return rehab_selectors.with_rehab_status(cases)
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        cases = list(queryset) if page is None else page
-        selectors.attach_care_teams(cases)
-        rehab_selectors.attach_plan_phases(cases)
-        data = self.get_serializer(cases, many=True).data
-        return Response(data) if page is None else self.get_paginated_response(data)
+    def paginate_queryset(self, queryset: Any) -> Any:
+        # A list page: its care teams and its protocol versions' phases in one query each.
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            selectors.attach_care_teams(page)
+            rehab_selectors.attach_plan_phases(page)
+        return page
 
     def after_read(self, request: Request, instance: Any) -> None:
         access_log.record_read(request, record=instance, via="api")
 
     @staticmethod
-    def _split(data: dict[str, Any]) -> tuple[dict[str, Any], CareTeam | None]:
+    def _split(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[Any, str]] | None]:
         care = data.pop("care_team", None)
         return data, None if care is None else [(c["user"], c["role"]) for c in care]
 

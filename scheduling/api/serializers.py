@@ -48,11 +48,6 @@ def _today_for(context: dict[str, Any], team: Team) -> date:
     return todays[team.pk]
 
 
-# Output formats of DRF's own fields, for the hand-written read paths below.
-_datetime = iso_datetime
-_date = iso_date
-
-
 @extend_schema_field(OpenApiTypes.INT)
 class _Scoped(serializers.PrimaryKeyRelatedField):
     """A primary key among the records the caller may see: anything else is "does not exist"
@@ -156,7 +151,7 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
             "role": task.role,
             "assignee": task.assignee_id,
             "assignee_name": _name(task.assignee),
-            "due_date": _date(task.due_date),
+            "due_date": iso_date(task.due_date),
             "priority": task.priority,
             "status": task.status,
             "status_reason": task.status_reason,
@@ -169,9 +164,9 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
             "agenda_item": task.agenda_item_id,
             "appointment": task.appointment_id,
             "created_by": task.created_by_id,
-            "created_at": _datetime(task.created_at),
-            "updated_at": _datetime(task.updated_at),
-            "completed_at": _datetime(task.completed_at),
+            "created_at": iso_datetime(task.created_at),
+            "updated_at": iso_datetime(task.updated_at),
+            "completed_at": iso_datetime(task.completed_at),
             "completed_by": task.completed_by_id,
             "completion_note": task.completion_note,
         }
@@ -212,7 +207,7 @@ def task_row(row: dict[str, Any], todays: dict[int, date]) -> dict[str, Any]:
         "role": row["role"],
         "assignee": row["assignee_id"],
         "assignee_name": assignee_name,
-        "due_date": _date(row["due_date"]),
+        "due_date": iso_date(row["due_date"]),
         "priority": row["priority"],
         "status": row["status"],
         "status_reason": row["status_reason"],
@@ -225,9 +220,9 @@ def task_row(row: dict[str, Any], todays: dict[int, date]) -> dict[str, Any]:
         "agenda_item": row["agenda_item_id"],
         "appointment": row["appointment_id"],
         "created_by": row["created_by_id"],
-        "created_at": _datetime(row["created_at"]),
-        "updated_at": _datetime(row["updated_at"]),
-        "completed_at": _datetime(row["completed_at"]),
+        "created_at": iso_datetime(row["created_at"]),
+        "updated_at": iso_datetime(row["updated_at"]),
+        "completed_at": iso_datetime(row["completed_at"]),
         "completed_by": row["completed_by_id"],
         "completion_note": row["completion_note"],
     }

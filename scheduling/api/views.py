@@ -61,6 +61,13 @@ class TaskViewSet(viewsets.GenericViewSet):
         fresh = self.get_queryset().get(pk=task.pk)
         return Response(self.get_serializer(fresh).data, status=code)
 
+    def _act(self, request: Request, body: type[serializers.Serializer], service: Any) -> Response:
+        """An action on one task: the task (404 before 400), the request body checked by
+        ``body``, the service, the task re-read."""
+        task = self.get_object()
+        data = _valid(body, request)
+        return self._respond(service(actor=request.user, task=task, **data))
+
     @extend_schema(summary="List tasks (filters: mine, role, status, overdue, due dates, ...)")
     def list(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
@@ -79,10 +86,7 @@ class TaskViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=s.TaskUpdateSerializer, responses=s.TaskSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        task = self.get_object()  # 404 before 400
-        data = _valid(s.TaskUpdateSerializer, request)
-        task = services.task_update(actor=request.user, task=task, **data)
-        return self._respond(task)
+        return self._act(request, s.TaskUpdateSerializer, services.task_update)
 
     @extend_schema(request=None, responses=s.TaskSerializer, summary="Accept (take on) a task")
     @action(detail=True, methods=["post"])
@@ -97,26 +101,17 @@ class TaskViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.ReasonSerializer, responses=s.TaskSerializer, summary="Put on hold")
     @action(detail=True, methods=["post"])
     def hold(self, request: Request, pk: str | None = None) -> Response:
-        task = self.get_object()  # 404 before 400
-        data = _valid(s.ReasonSerializer, request)
-        task = services.task_hold(actor=request.user, task=task, **data)
-        return self._respond(task)
+        return self._act(request, s.ReasonSerializer, services.task_hold)
 
     @extend_schema(request=s.CompleteSerializer, responses=s.TaskSerializer, summary="Complete")
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
-        task = self.get_object()  # 404 before 400
-        data = _valid(s.CompleteSerializer, request)
-        task = services.task_complete(actor=request.user, task=task, **data)
-        return self._respond(task)
+        return self._act(request, s.CompleteSerializer, services.task_complete)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.TaskSerializer, summary="Cancel")
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        task = self.get_object()  # 404 before 400
-        data = _valid(s.ReasonSerializer, request)
-        task = services.task_cancel(actor=request.user, task=task, **data)
-        return self._respond(task)
+        return self._act(request, s.ReasonSerializer, services.task_cancel)
 
     @extend_schema(
         request=s.TaskAssignSerializer,
@@ -125,10 +120,7 @@ class TaskViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str | None = None) -> Response:
-        task = self.get_object()  # 404 before 400
-        data = _valid(s.TaskAssignSerializer, request)
-        task = services.task_assign(actor=request.user, task=task, **data)
-        return self._respond(task)
+        return self._act(request, s.TaskAssignSerializer, services.task_assign)
 
     @extend_schema(
         request=s.TaskBookSerializer,
@@ -137,10 +129,7 @@ class TaskViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def book(self, request: Request, pk: str | None = None) -> Response:
-        task = self.get_object()  # 404 before 400
-        data = _valid(s.TaskBookSerializer, request)
-        task = services.task_book(actor=request.user, task=task, **data)
-        return self._respond(task)
+        return self._act(request, s.TaskBookSerializer, services.task_book)
 
     @extend_schema(
         request=s.BulkReassignSerializer,
