@@ -115,7 +115,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def throughput(url: str, token: str, seconds: int, connections: int) -> dict[str, Any]:
+def throughput(
+    url: str, token: str, seconds: int, connections: int, extra_env: dict[str, str] | None = None
+) -> dict[str, Any]:
     port = free_port()
     server = subprocess.Popen(
         [
@@ -131,7 +133,7 @@ def throughput(url: str, token: str, seconds: int, connections: int) -> dict[str
             "-",
         ],
         cwd=ROOT,
-        env=env_for(url),
+        env={**env_for(url), **(extra_env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -287,6 +289,23 @@ def table(large: dict[str, Any], small: dict[str, Any], load: dict[str, Any] | N
             )
         )
         rows.append((f"{label} queries", str(figure["queries"]), "1", "", "constant", "(tests)"))
+        # The same request built every time (kept answers off): what a miss costs.
+        built = figure["built"]
+        ratio = built["service"]["median_ms"] / built["floor"]["median_ms"]
+        ok = ratio <= 2 and built["service"]["median_ms"] < 30
+        rows.append(
+            (
+                f"{label} built, median",
+                f"{built['service']['median_ms']:.1f} ms",
+                f"{built['floor']['median_ms']:.2f} ms",
+                f"{ratio:.1f}x",
+                "(each request built)",
+                f"({verdict(ok).lower()})",
+            )
+        )
+        rows.append(
+            (f"{label} built, queries", str(built["queries"]), "1", "", "constant", "(tests)")
+        )
 
     overhead = large["overhead"]
     rows.append(
@@ -361,6 +380,18 @@ def table(large: dict[str, Any], small: dict[str, Any], load: dict[str, Any] | N
                 verdict(load["non_2xx"] == 0 and not load["socket_errors"]),
             )
         )
+        if load.get("built"):
+            built = load["built"]
+            rows.append(
+                (
+                    "6 throughput, each request built",
+                    f"{built['requests_per_s']:.0f} req/s",
+                    "",
+                    "",
+                    "(kept answers off)",
+                    f"p99 {built['p99_ms']:.0f} ms",
+                )
+            )
     for label, key in (("task list", "tasks"), ("rehab summary", "rehab")):
         at_5k = large[key]["service"]["median_ms"]
         at_1k = small[key]["service"]["median_ms"]
@@ -372,6 +403,18 @@ def table(large: dict[str, Any], small: dict[str, Any], load: dict[str, Any] | N
                 f"{at_5k / at_1k:.2f}x",
                 "<=1.3x",
                 verdict(at_5k / at_1k <= 1.3),
+            )
+        )
+        built_5k = large[key]["built"]["service"]["median_ms"]
+        built_1k = small[key]["built"]["service"]["median_ms"]
+        rows.append(
+            (
+                f"7 {label} built: 5k vs 1k",
+                f"{built_5k:.1f} ms",
+                f"{built_1k:.1f} ms",
+                f"{built_5k / built_1k:.2f}x",
+                "<=1.3x",
+                verdict(built_5k / built_1k <= 1.3),
             )
         )
         rows.append(
@@ -444,6 +487,10 @@ def main() -> None:
         # As for the latencies, the least disturbed run counts (the machine may be shared);
         # every run is in the JSON.
         load = {**max(loads, key=lambda run: run["requests_per_s"]), "runs": loads}
+        say(f"load test, kept answers off: {args.connections} connections for {args.seconds} s")
+        load["built"] = throughput(
+            url, token, args.seconds, args.connections, {"API_CACHE_URL": "dummycache://"}
+        )
     if args.json:
         args.json.write_text(json.dumps({"large": large, "small": small, "load": load}, indent=2))
     print(table(large, small, load))

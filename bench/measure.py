@@ -167,14 +167,7 @@ class Queries:
         return len(self.statements)
 
 
-def api_figure(
-    client: Any, url: str, token: str, floor: Callable[[], str], runs: int
-) -> dict[str, Any]:
-    def get() -> Any:
-        response = client.get(url, HTTP_AUTHORIZATION=f"Token {token}")
-        assert response.status_code == 200, (url, response.status_code, response.content[:300])
-        return response
-
+def _timed(get: Callable[[], Any], floor: Callable[[], str], runs: int) -> dict[str, Any]:
     for _ in range(WARMUP):
         get()
         floor()
@@ -197,8 +190,34 @@ def api_figure(
         "queries": len(queries),
         "sql": queries.statements if os.environ.get("BENCH_SHOW_SQL") else None,
         "bytes": len(body),
-        "floor_bytes": len(floor()),
     }
+
+
+def api_figure(
+    client: Any, url: str, token: str, floor: Callable[[], str], runs: int
+) -> dict[str, Any]:
+    """The endpoint as deployed (a repeated read is answered from the kept answers,
+    osseo_mdt.api.cache), and built on every request (the kept answers turned off), each
+    interleaved with its floor."""
+    from django.test.utils import override_settings
+
+    def get() -> Any:
+        response = client.get(url, HTTP_AUTHORIZATION=f"Token {token}")
+        assert response.status_code == 200, (url, response.status_code, response.content[:300])
+        return response
+
+    served = _timed(get, floor, runs)
+    dummy = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    with override_settings(CACHES={**settings_caches(), "api": dummy}):
+        built = _timed(get, floor, runs)
+    assert built["bytes"] == served["bytes"], "a kept answer differs from a built one"
+    return {**served, "built": built, "floor_bytes": len(floor())}
+
+
+def settings_caches() -> dict[str, Any]:
+    from django.conf import settings
+
+    return dict(settings.CACHES)
 
 
 def token_for(user: Any) -> str:

@@ -13,6 +13,11 @@ class CasesConfig(AppConfig):
 
         # After every app's migrate, so permissions of later apps (scheduling) are there too.
         post_migrate.connect(groups.sync_role_group_permissions, dispatch_uid="role-groups")
+        # The triggers that keep the data generation (osseo_mdt.api.cache), on every table
+        # of the watched apps, also those a later migration adds.
+        from osseo_mdt import data_generation
+
+        post_migrate.connect(data_generation.install, sender=self, dispatch_uid="data-generation")
         groups.connect_membership_signals()
         from . import rehab_selectors  # also registers the rehab timeline provider
         from .models import RehabPhase, RehabProtocol

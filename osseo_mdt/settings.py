@@ -101,8 +101,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default: wait for the writer instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    # Lets the token check (osseo_mdt.api.authentication), asked on every API request, be
+    # planned once per connection. Django's own cursors bind on the client and never
+    # prepare, whatever this says. Turn off behind a pooler in transaction mode (PgBouncer).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# "api": rendered answers of the busiest reads, kept while the data generation they were
+# built on is current (osseo_mdt.api.cache). Per process by default; "dummycache://" turns
+# it off; a redis:// URL shares it between processes.
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="locmemcache://"),
+    "api": env.cache_url("API_CACHE_URL", default="locmemcache://osseo-api"),
+}
+CACHES["api"].setdefault("OPTIONS", {}).setdefault(
+    "MAX_ENTRIES", env.int("API_CACHE_MAX_ENTRIES", default=2000)
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

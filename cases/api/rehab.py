@@ -43,6 +43,7 @@ from cases.models import (
 )
 from cases.permissions import require_write
 from cases.rehab import FlagKind, StomaFinding
+from osseo_mdt.api.cache import cached_read
 from osseo_mdt.api.concurrency import (
     PRECONDITION_RESPONSES,
     etag_of,
@@ -744,6 +745,7 @@ def _case_or_404(request: Request, pk: int) -> Case:
 
 class CaseRehabView(APIView):
     @extend_schema(tags=["cases"], responses=RehabSummarySerializer)
+    @cached_read
     def get(self, request: Request, pk: int) -> Response:
         """The plan, today's target and phase, the day-by-day series (target, achieved, pain,
         held), open flags and the markers the chart shows: a constant number of queries."""

@@ -3,6 +3,7 @@ what they may not see), call a service, serialize."""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import django_filters
@@ -25,6 +26,7 @@ from cases.models import (
     Surgery,
 )
 from cases.permissions import require_write
+from osseo_mdt.api.cache import cached_read
 from osseo_mdt.api.concurrency import IF_MATCH, PRECONDITION_RESPONSES, ETagMixin
 from osseo_mdt.api.filters import FilterSet
 
@@ -213,6 +215,10 @@ class CaseViewSet(ETagMixin, RecordViewSet):
         )
         return rehab_selectors.with_rehab_status(cases)
 
+    @cached_read
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
     def paginate_queryset(self, queryset: Any) -> Any:
         # A list page: its care teams and its protocol versions' phases in one query each.
         page = super().paginate_queryset(queryset)
@@ -225,7 +231,9 @@ class CaseViewSet(ETagMixin, RecordViewSet):
         access_log.record_read(request, record=instance, via="api")
 
     @staticmethod
-    def _split(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[Any, str]] | None]:
+    def _split(
+        data: dict[str, Any],
+    ) -> tuple[dict[str, Any], builtins.list[tuple[Any, str]] | None]:  # (list: the action)
         care = data.pop("care_team", None)
         return data, None if care is None else [(c["user"], c["role"]) for c in care]
 

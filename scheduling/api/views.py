@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from osseo_mdt.api.cache import cached_read
 from osseo_mdt.api.pagination import rows_pagination
 
 from .. import selectors, services
@@ -69,6 +70,7 @@ class TaskViewSet(viewsets.GenericViewSet):
         return self._respond(service(actor=request.user, task=task, **data))
 
     @extend_schema(summary="List tasks (filters: mine, role, status, overdue, due dates, ...)")
+    @cached_read
     def list(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)

@@ -1,0 +1,169 @@
+"""The data generation: a number PostgreSQL raises whenever a transaction that wrote clinical
+data commits, so that an answer built from the database can be kept and reused for exactly as
+long as nothing it could show has changed (osseo_mdt.api.cache).
+
+How it is kept, all inside PostgreSQL, so that every way of writing counts (services, admin,
+``QuerySet.update``, bulk inserts, raw SQL, ``TRUNCATE``, another program):
+
+- every *watched* table has a statement-level trigger that notes, in the row of
+  ``osseo_data_change`` for the current transaction id, the next value of the sequence
+  ``osseo_data_write_seq`` (that row is the transaction's own: no other transaction waits
+  for it);
+- that row's insert fires a constraint trigger deferred to commit, which raises the single
+  row of ``osseo_data_generation`` by one and deletes the note; the generation row is locked
+  only for the moment of the commit, after the transaction's other locks were taken, so it
+  adds no lock-order deadlock, and a rolled-back transaction raises nothing.
+
+A reader takes ``generation_sql()`` in its first query: the committed generation and, if its
+own transaction has uncommitted writes (a test, a management command), the sequence value of
+its latest write. Both together name the state the reader sees: a later commit changes the
+first, an own write the second, and a savepoint rolled back returns to a value that named
+exactly that state. Sequence values are never reused.
+
+Watched: every table of the ``cases`` and ``scheduling`` apps and ``auth_user``, except the
+ones below, which no cached answer shows and which are written by reads or by background jobs
+(watching them would only throw cached answers away). History tables are written together
+with the rows they copy. The triggers are (re)installed after every ``migrate``, so a table a
+later migration adds is watched without anyone remembering to.
+
+PostgreSQL only: on SQLite (the embedded default) ``generation_sql()`` is None and nothing is
+cached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db import connections
+from django.db.models import Model
+
+WATCHED_APPS = ("cases", "scheduling")
+WATCHED_MODELS = ("auth.User",)
+NOT_WATCHED = frozenset(
+    {
+        "cases.AccessLogEntry",  # written by every read of a record
+        "scheduling.WorkerHeartbeat",  # written by the worker every minute
+        "scheduling.DigestDelivery",  # the weekly email's send log
+        "scheduling.WebhookEvent",  # outbox, written with the change it reports
+        "scheduling.WebhookDelivery",  # delivery log
+    }
+)
+
+TRIGGER = "osseo_data_change"
+
+INSTALL = """
+CREATE SEQUENCE IF NOT EXISTS osseo_data_write_seq;
+CREATE TABLE IF NOT EXISTS osseo_data_generation (
+    id smallint PRIMARY KEY CHECK (id = 1),
+    value bigint NOT NULL
+);
+INSERT INTO osseo_data_generation (id, value) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS osseo_data_change (
+    txid bigint PRIMARY KEY,
+    write_seq bigint NOT NULL
+);
+CREATE OR REPLACE FUNCTION osseo_note_data_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO osseo_data_change (txid, write_seq)
+    VALUES (txid_current(), nextval('osseo_data_write_seq'))
+    ON CONFLICT (txid) DO UPDATE SET write_seq = EXCLUDED.write_seq;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION osseo_raise_data_generation() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE osseo_data_generation SET value = value + 1 WHERE id = 1;
+    DELETE FROM osseo_data_change WHERE txid = NEW.txid;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS osseo_raise_data_generation ON osseo_data_change;
+CREATE CONSTRAINT TRIGGER osseo_raise_data_generation
+    AFTER INSERT ON osseo_data_change DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION osseo_raise_data_generation();
+"""
+
+WATCH = (
+    f"CREATE OR REPLACE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+    "ON {table} FOR EACH STATEMENT EXECUTE FUNCTION osseo_note_data_change();"
+)
+UNWATCH = f"DROP TRIGGER IF EXISTS {TRIGGER} ON {{table}};"
+
+GENERATION_SQL = (
+    "(SELECT value::text FROM osseo_data_generation WHERE id = 1)"
+    " || coalesce('.' || (SELECT write_seq::text FROM osseo_data_change"
+    " WHERE txid = txid_current_if_assigned()), '')"
+)
+
+
+def _is_history(model: type[Model]) -> bool:
+    # django-simple-history's generated models carry the model they copy.
+    return hasattr(model, "instance_type")
+
+
+def watched(model: type[Model]) -> bool:
+    meta = model._meta
+    if not meta.managed or meta.proxy or _is_history(model) or meta.label in NOT_WATCHED:
+        return False
+    return meta.app_label in WATCHED_APPS or meta.label in WATCHED_MODELS
+
+
+def tables() -> tuple[list[str], list[str]]:
+    """(watched tables, tables of the watched apps left alone), each once."""
+    watch: set[str] = set()
+    leave: set[str] = set()
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.app_label not in WATCHED_APPS and model._meta.label not in WATCHED_MODELS:
+            continue
+        (watch if watched(model) else leave).add(model._meta.db_table)
+    return sorted(watch), sorted(leave - watch)
+
+
+def install(using: str = "default", **kwargs: Any) -> None:
+    """Create the generation and (re)attach the triggers: run after every ``migrate`` (a
+    ``post_migrate`` receiver of the cases app, cases.apps: by then every app's tables are
+    there); idempotent, and a single catalog query when nothing is missing."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    existing = set(connection.introspection.table_names())
+    watch, leave = tables()
+    watch = [table for table in watch if table in existing]
+    if "osseo_data_generation" in existing and _triggered(connection) == set(watch):
+        return  # as after a test's flush: nothing to do
+    with connection.cursor() as cursor:
+        cursor.execute(INSTALL)
+        for table in watch:
+            cursor.execute(WATCH.format(table=connection.ops.quote_name(table)))
+        for table in leave:
+            if table in existing:
+                cursor.execute(UNWATCH.format(table=connection.ops.quote_name(table)))
+
+
+def _triggered(connection: Any) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE t.tgname = %s",
+            [TRIGGER],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def generation_sql(vendor: str) -> str | None:
+    """SQL for the generation as text (for a subquery in a caller's first query), or None
+    where it is not kept."""
+    return GENERATION_SQL if vendor == "postgresql" else None
+
+
+def current(using: str = "default") -> str | None:
+    """The generation this connection sees now (a query of its own; tests and tools)."""
+    connection = connections[using]
+    sql = generation_sql(connection.vendor)
+    if sql is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sql}")
+        row = cursor.fetchone()
+    return None if row is None else row[0]
