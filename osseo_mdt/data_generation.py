@@ -9,10 +9,12 @@ How it is kept, all inside PostgreSQL, so that every way of writing counts (serv
   ``osseo_data_change`` for the current transaction id, the next value of the sequence
   ``osseo_data_write_seq`` (that row is the transaction's own: no other transaction waits
   for it);
-- that row's insert fires a constraint trigger deferred to commit, which raises the single
-  row of ``osseo_data_generation`` by one and deletes the note; the generation row is locked
-  only for the moment of the commit, after the transaction's other locks were taken, so it
-  adds no lock-order deadlock, and a rolled-back transaction raises nothing.
+- that row's insert fires a constraint trigger deferred to commit, which adds one to one of
+  the 16 rows of ``osseo_data_generation`` and deletes the note. The generation is their
+  sum, so it rises by exactly one per committed writing transaction. The trigger takes a
+  row no other committing transaction holds (``SKIP LOCKED``), so a commit does not wait for
+  another and cannot deadlock on it (with more than 16 commits at the same instant it waits
+  for one); a rolled-back transaction raises nothing.
 
 A reader takes ``generation_sql()`` in its first query: the committed generation and, if its
 own transaction has uncommitted writes (a test, a management command), the sequence value of
@@ -52,13 +54,16 @@ NOT_WATCHED = frozenset(
 
 TRIGGER = "osseo_data_change"
 
-INSTALL = """
+SLOTS = 16
+
+INSTALL = f"""
 CREATE SEQUENCE IF NOT EXISTS osseo_data_write_seq;
 CREATE TABLE IF NOT EXISTS osseo_data_generation (
-    id smallint PRIMARY KEY CHECK (id = 1),
+    slot smallint PRIMARY KEY CHECK (slot >= 0 AND slot < {SLOTS}),
     value bigint NOT NULL
 );
-INSERT INTO osseo_data_generation (id, value) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+INSERT INTO osseo_data_generation (slot, value)
+SELECT slot, 0 FROM generate_series(0, {SLOTS - 1}) AS slot ON CONFLICT (slot) DO NOTHING;
 CREATE TABLE IF NOT EXISTS osseo_data_change (
     txid bigint PRIMARY KEY,
     write_seq bigint NOT NULL
@@ -74,7 +79,12 @@ END $$;
 CREATE OR REPLACE FUNCTION osseo_raise_data_generation() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE osseo_data_generation SET value = value + 1 WHERE id = 1;
+    -- Any slot no other committing transaction holds: a commit never waits for another.
+    UPDATE osseo_data_generation SET value = value + 1
+    WHERE slot = (SELECT slot FROM osseo_data_generation FOR UPDATE SKIP LOCKED LIMIT 1);
+    IF NOT FOUND THEN  -- all {SLOTS} taken at this instant: wait for one
+        UPDATE osseo_data_generation SET value = value + 1 WHERE slot = NEW.txid % {SLOTS};
+    END IF;
     DELETE FROM osseo_data_change WHERE txid = NEW.txid;
     RETURN NULL;
 END $$;
@@ -91,7 +101,7 @@ WATCH = (
 UNWATCH = f"DROP TRIGGER IF EXISTS {TRIGGER} ON {{table}};"
 
 GENERATION_SQL = (
-    "(SELECT value::text FROM osseo_data_generation WHERE id = 1)"
+    "(SELECT sum(value)::text FROM osseo_data_generation)"
     " || coalesce('.' || (SELECT write_seq::text FROM osseo_data_change"
     " WHERE txid = txid_current_if_assigned()), '')"
 )
@@ -123,15 +133,18 @@ def tables() -> tuple[list[str], list[str]]:
 def install(using: str = "default", **kwargs: Any) -> None:
     """Create the generation and (re)attach the triggers: run after every ``migrate`` (a
     ``post_migrate`` receiver of the cases app, cases.apps: by then every app's tables are
-    there); idempotent, and a single catalog query when nothing is missing."""
+    there); idempotent. After a flush (no migration plan) a single catalog query when
+    nothing is missing."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
     existing = set(connection.introspection.table_names())
     watch, leave = tables()
     watch = [table for table in watch if table in existing]
-    if "osseo_data_generation" in existing and _triggered(connection) == set(watch):
-        return  # as after a test's flush: nothing to do
+    if kwargs.get("plan") is None and "osseo_data_generation" in existing:
+        # After a flush (tests), not a migrate: the triggers only need to be there.
+        if _triggered(connection) == set(watch):
+            return
     with connection.cursor() as cursor:
         cursor.execute(INSTALL)
         for table in watch:

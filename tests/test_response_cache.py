@@ -117,6 +117,37 @@ def test_the_generation_rises_when_a_write_commits_and_only_then() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_commit_does_not_wait_for_other_committing_transactions() -> None:
+    staff = make_staff()
+    case = make_case(staff)
+    before = int(committed_generation())
+    held, release = threading.Event(), threading.Event()
+
+    def hold_all_slots_but_one() -> None:  # as 15 transactions committing at this instant
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT slot FROM osseo_data_generation WHERE slot > 0 FOR UPDATE")
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold_all_slots_but_one)
+    thread.start()
+    assert held.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting would fail the write
+        Case.objects.filter(pk=case.pk).update(referral_source="committed without waiting")
+    finally:
+        release.set()
+        thread.join()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert int(committed_generation()) == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_reads_that_write_the_access_log_leave_the_generation_alone() -> None:
     staff = make_staff()
     case = make_case(staff)
