@@ -54,16 +54,14 @@ NOT_WATCHED = frozenset(
 
 TRIGGER = "osseo_data_change"
 
-SLOTS = 16
-
-INSTALL = f"""
+INSTALL = """
 CREATE SEQUENCE IF NOT EXISTS osseo_data_write_seq;
 CREATE TABLE IF NOT EXISTS osseo_data_generation (
-    slot smallint PRIMARY KEY CHECK (slot >= 0 AND slot < {SLOTS}),
+    slot smallint PRIMARY KEY CHECK (slot >= 0 AND slot < 16),
     value bigint NOT NULL
 );
 INSERT INTO osseo_data_generation (slot, value)
-SELECT slot, 0 FROM generate_series(0, {SLOTS - 1}) AS slot ON CONFLICT (slot) DO NOTHING;
+SELECT slot, 0 FROM generate_series(0, 15) AS slot ON CONFLICT (slot) DO NOTHING;
 CREATE TABLE IF NOT EXISTS osseo_data_change (
     txid bigint PRIMARY KEY,
     write_seq bigint NOT NULL
@@ -82,8 +80,8 @@ BEGIN
     -- Any slot no other committing transaction holds: a commit never waits for another.
     UPDATE osseo_data_generation SET value = value + 1
     WHERE slot = (SELECT slot FROM osseo_data_generation FOR UPDATE SKIP LOCKED LIMIT 1);
-    IF NOT FOUND THEN  -- all {SLOTS} taken at this instant: wait for one
-        UPDATE osseo_data_generation SET value = value + 1 WHERE slot = NEW.txid % {SLOTS};
+    IF NOT FOUND THEN  -- all 16 taken at this instant: wait for one
+        UPDATE osseo_data_generation SET value = value + 1 WHERE slot = NEW.txid % 16;
     END IF;
     DELETE FROM osseo_data_change WHERE txid = NEW.txid;
     RETURN NULL;
@@ -141,10 +139,9 @@ def install(using: str = "default", **kwargs: Any) -> None:
     existing = set(connection.introspection.table_names())
     watch, leave = tables()
     watch = [table for table in watch if table in existing]
-    if kwargs.get("plan") is None and "osseo_data_generation" in existing:
-        # After a flush (tests), not a migrate: the triggers only need to be there.
-        if _triggered(connection) == set(watch):
-            return
+    flushed = kwargs.get("plan") is None  # after a flush (tests), not a migrate
+    if flushed and "osseo_data_generation" in existing and _triggered(connection) == set(watch):
+        return  # the triggers only need to be there
     with connection.cursor() as cursor:
         cursor.execute(INSTALL)
         for table in watch:
@@ -152,6 +149,21 @@ def install(using: str = "default", **kwargs: Any) -> None:
         for table in leave:
             if table in existing:
                 cursor.execute(UNWATCH.format(table=connection.ops.quote_name(table)))
+
+
+def uninstall(using: str = "default") -> None:
+    """Remove the triggers, functions and tables (migration cases 0009, backwards)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in sorted(_triggered(connection)):
+            cursor.execute(UNWATCH.format(table=connection.ops.quote_name(table)))
+        cursor.execute(
+            "DROP TABLE IF EXISTS osseo_data_change, osseo_data_generation;"
+            " DROP FUNCTION IF EXISTS osseo_note_data_change(), osseo_raise_data_generation();"
+            " DROP SEQUENCE IF EXISTS osseo_data_write_seq;"
+        )
 
 
 def _triggered(connection: Any) -> set[str]:
