@@ -117,7 +117,7 @@ CACHES = {
     "api": env.cache_url("API_CACHE_URL", default="locmemcache://osseo-api"),
 }
 CACHES["api"].setdefault("OPTIONS", {}).setdefault(
-    "MAX_ENTRIES", env.int("API_CACHE_MAX_ENTRIES", default=2000)
+    "MAX_ENTRIES", env.int("API_CACHE_MAX_ENTRIES", default=500)
 )
 
 AUTH_PASSWORD_VALIDATORS = [
