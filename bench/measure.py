@@ -352,8 +352,8 @@ def main() -> None:
         ).count(),
         "rehab_case_sessions": rehab_case.rehab_sessions.count(),
     }
-    # The fixed cost of any authenticated API request (middleware, token, DRF, the caller's
-    # teams): context for the floors below, which have no such cost.
+    # A small authenticated endpoint that is not kept (middleware, token, DRF, a model
+    # serializer, two queries of its own): context for the figures below.
     out["overhead"] = api_figure(
         client, "/api/v1/me/", busy_token, lambda: floor.run("SELECT 1", {}), args.runs
     )

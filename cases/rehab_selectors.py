@@ -3,12 +3,13 @@ API, the chart, the admin and the case timeline with a constant number of querie
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 
 from osseo_mdt.db import joined_values, split_joined
 
@@ -138,11 +139,11 @@ def prosthesis_settings_for(user: Any) -> QuerySet[ProsthesisSetting]:
     )
 
 
-def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """Cases with what a case list shows of their rehabilitation (``open_flags`` and
-    ``target_today_kg``): the open flags are read with the cases, the current plans (with
-    their protocol and held days) in one more query, whatever the page size; the protocols'
-    phases come from ``in_use_phases``."""
+@functools.cache
+def _rehab_status_parts() -> tuple[QuerySet[RehabPlan], Subquery]:
+    """The current plans' queryset and the open flags' subquery of ``with_rehab_status``,
+    built once per process (building them cost more than running them); each list takes a
+    copy of the queryset, and Django resolves a copy of the subquery into each query."""
     # Only the columns today's target needs: whole plan and protocol rows were most of the
     # time of a page's prefetches.
     held = RehabSession.objects.filter(
@@ -164,9 +165,18 @@ def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:
         .annotate(held_days=joined_values(held, "plan_id", "session_date"))
     )
     flags = SafetyFlag.objects.filter(case_id=OuterRef("pk"), resolved_at__isnull=True)
-    return cases.annotate(
-        open_flags_joined=joined_values(flags, "case_id", "id", "kind", "raised_on")
-    ).prefetch_related(Prefetch("rehab_plans", queryset=current, to_attr="current_plans"))
+    return current, joined_values(flags, "case_id", "id", "kind", "raised_on")
+
+
+def with_rehab_status(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases with what a case list shows of their rehabilitation (``open_flags`` and
+    ``target_today_kg``): the open flags are read with the cases, the current plans (with
+    their protocol and held days) in one more query, whatever the page size; the protocols'
+    phases come from ``in_use_phases``."""
+    current, flags = _rehab_status_parts()
+    return cases.annotate(open_flags_joined=flags).prefetch_related(
+        Prefetch("rehab_plans", queryset=current.all(), to_attr="current_plans")
+    )
 
 
 def open_flags(case: Case) -> list[dict[str, Any]]:
