@@ -157,6 +157,10 @@ def uninstall(using: str = "default") -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        if "osseo_data_change" in connection.introspection.table_names():
+            # This transaction's own writes first raise the generation (a table with
+            # trigger events pending cannot be dropped).
+            cursor.execute("SET CONSTRAINTS osseo_raise_data_generation IMMEDIATE")
         for table in sorted(_triggered(connection)):
             cursor.execute(UNWATCH.format(table=connection.ops.quote_name(table)))
         cursor.execute(

@@ -68,6 +68,21 @@ def test_every_table_of_the_clinical_apps_is_watched_except_logs_and_history() -
         assert table not in watched
 
 
+@pytest.mark.django_db
+def test_the_generation_can_be_removed_and_installed_again() -> None:
+    # Migration cases/0009 backwards, then forwards (DDL is transactional: the test's own
+    # transaction undoes both).
+    staff = make_staff()
+    data_generation.uninstall()
+    assert data_generation._triggered(connection) == set()
+    assert "osseo_data_generation" not in connection.introspection.table_names()
+    make_case(staff)  # writes go on without the triggers
+    data_generation.install(plan=[])
+    watched, _ = data_generation.tables()
+    assert data_generation._triggered(connection) == set(watched)
+    assert data_generation.current() is not None
+
+
 def committed_generation() -> str:
     """The generation another connection sees (what a reader outside this one sees)."""
     found: list[Any] = []
