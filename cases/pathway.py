@@ -180,6 +180,17 @@ class _Move:
     guards: tuple[Guard, ...] = ()
 
 
+# Guards that read the case's evidence (MDT decisions, performed surgeries), which costs the
+# caller a read: ``needs_evidence`` tells it when the move asks for them.
+_EVIDENCE_GUARDS: set[Guard] = set()
+
+
+def _reads_evidence(guard: Guard) -> Guard:
+    _EVIDENCE_GUARDS.add(guard)
+    return guard
+
+
+@_reads_evidence
 def _needs_eligible_decision(facts: CaseFacts) -> str | None:
     outcome = facts.latest_decision_outcome
     if outcome == DecisionOutcome.ELIGIBLE:
@@ -199,6 +210,7 @@ def _needs_plan(plan: StagingPlan, to: Stage) -> Guard:
 
 
 def _needs_performed(kind: SurgeryKind, to: Stage) -> Guard:
+    @_reads_evidence
     def guard(facts: CaseFacts) -> str | None:
         if kind in facts.performed_surgery_kinds:
             return None
@@ -281,6 +293,16 @@ def allowed_next_stages(facts: CaseFacts) -> list[str]:
     In ``Stage`` declaration order: the main path first, then the side exits.
     """
     return [str(stage) for stage in _moves_from(facts)]
+
+
+def needs_evidence(facts: CaseFacts, to: str) -> bool:
+    """Whether ``check_transition`` to ``to`` looks at ``latest_decision_outcome`` or
+    ``performed_surgery_kinds``; when not, ``facts`` may leave them out (a stage move then
+    skips reading them). Unknown stages and moves that do not exist need none."""
+    if to not in _STAGE_VALUES:
+        return False
+    move = _moves_from(facts).get(Stage(to))
+    return move is not None and any(guard in _EVIDENCE_GUARDS for guard in move.guards)
 
 
 def _roles_in_order(move: _Move) -> list[Role]:

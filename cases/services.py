@@ -270,7 +270,13 @@ def case_transition(
     if effective_date < case.referral_date:
         raise RuleViolation.on("effective_date", "may not be before the referral date.")
 
-    facts = case_facts(case)
+    facts = pathway.CaseFacts(
+        stage=case.stage,
+        staging_plan=case.staging_plan,
+        stage_before_hold=case.stage_before_hold or None,
+    )
+    if pathway.needs_evidence(facts, to):  # most moves do not: two reads saved
+        facts = case_facts(case)
     try:
         pathway.check_transition(facts, to, roles)
     except TransitionRefused as refused:

@@ -539,3 +539,45 @@ def test_a_refusal_is_an_exception_carrying_its_kind_message_and_allowed_moves()
     assert str(refused) == "why"
     assert (refused.kind, refused.message, refused.allowed) == ("guard", "why", ["screening"])
     assert isinstance(SurgeryKind.REMOVAL, str)
+
+
+def _outcome(facts: CaseFacts, to: str) -> tuple[str, str] | None:
+    try:
+        check_transition(facts, to, frozenset(Role.values))
+    except TransitionRefused as refused:
+        return str(refused.kind), refused.message
+    return None
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_move_said_to_need_no_evidence_decides_the_same_whatever_the_evidence(
+    stage: str,
+) -> None:
+    # A stage move reads decisions and surgeries only when needs_evidence says so: for every
+    # other move, every possible evidence must give the same answer as none.
+    from itertools import combinations
+
+    from cases.pathway import DecisionOutcome, needs_evidence
+
+    kinds = list(SurgeryKind.values)
+    evidence = [
+        (outcome, frozenset(chosen))
+        for outcome in [None, *DecisionOutcome.values]
+        for chosen in [(), *combinations(kinds, 1), tuple(kinds)]
+    ]
+    befores = [None, *STAGES] if stage == "on_hold" else [None]
+    for plan in [*StagingPlan.values, ""]:
+        for before in befores:
+            bare = CaseFacts(stage=stage, staging_plan=plan, stage_before_hold=before)
+            for to in [*STAGES, "nowhere"]:
+                answers = {
+                    _outcome(
+                        CaseFacts(stage, plan, before, outcome, performed),
+                        to,
+                    )
+                    for outcome, performed in evidence
+                }
+                if not needs_evidence(bare, to):
+                    assert answers == {_outcome(bare, to)}, (stage, plan, before, to)
+                else:
+                    assert len(answers) > 1, (stage, plan, before, to)  # it does matter
