@@ -145,11 +145,12 @@ def test_a_stage_move_with_task_generation_takes_fewer_than_15_queries() -> None
         services.case_transition(actor=staff.coordinator, case_id=case.pk, to="assessment")
     assert Task.objects.filter(case=case, template__isnull=False).count() >= 3
     run = statements(queries)
-    # the case locked, the actor's roles, the latest decision, the performed surgeries, the
-    # case saved, its history row, the log row; then the templates, the still-open tasks, the
-    # tasks already generated for this move, the insert, and what webhooks read (the new
-    # tasks, the subscriptions for each event type)
+    # the case locked, the actor's roles, the case saved, its history row, the log row; then
+    # the templates, the still-open tasks, the tasks already generated for this move, the
+    # insert, and what webhooks read (the new tasks, the subscriptions for each event type).
+    # No MDT decisions or surgeries: no guard of this move asks for them.
     assert len(run) < 15, run
+    assert not any("cases_mdtdecision" in sql or "cases_surgery" in sql for sql in run), run
 
 
 def test_the_rehab_series_reads_as_drf_would_write_it() -> None:
