@@ -3,6 +3,7 @@ two people could race, signalled so that scheduling can react in the same transa
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -209,9 +210,18 @@ def case_update(
     return case
 
 
-def case_facts(case: Case) -> pathway.CaseFacts:
+def case_facts(case: Case, moving_to: str | None = None) -> pathway.CaseFacts:
     """What the pathway guards need. After an explantation and re-entry to assessment only the
-    new episode's decisions and surgeries count, so the old ones open no gate."""
+    new episode's decisions and surgeries count, so the old ones open no gate. Given
+    ``moving_to``, the decisions and surgeries are read only if that move's guards ask for
+    them (most moves do not: two reads saved)."""
+    facts = pathway.CaseFacts(
+        stage=case.stage,
+        staging_plan=case.staging_plan,
+        stage_before_hold=case.stage_before_hold or None,
+    )
+    if moving_to is not None and not pathway.needs_evidence(facts, moving_to):
+        return facts
     # The latest re-entry as a subquery of each of the two reads (not a read of its own): a
     # stage move runs this, and its query count is a target (bench/RESULTS.md).
     reentry = Coalesce(
@@ -232,12 +242,8 @@ def case_facts(case: Case) -> pathway.CaseFacts:
     )
     latest = decisions.order_by("-meeting_date", "-id").values_list("outcome", flat=True).first()
     performed = frozenset(surgeries.values_list("kind", flat=True).distinct())
-    return pathway.CaseFacts(
-        stage=case.stage,
-        staging_plan=case.staging_plan,
-        stage_before_hold=case.stage_before_hold or None,
-        latest_decision_outcome=latest,
-        performed_surgery_kinds=performed,
+    return dataclasses.replace(
+        facts, latest_decision_outcome=latest, performed_surgery_kinds=performed
     )
 
 
@@ -270,13 +276,7 @@ def case_transition(
     if effective_date < case.referral_date:
         raise RuleViolation.on("effective_date", "may not be before the referral date.")
 
-    facts = pathway.CaseFacts(
-        stage=case.stage,
-        staging_plan=case.staging_plan,
-        stage_before_hold=case.stage_before_hold or None,
-    )
-    if pathway.needs_evidence(facts, to):  # most moves do not: two reads saved
-        facts = case_facts(case)
+    facts = case_facts(case, moving_to=to)
     try:
         pathway.check_transition(facts, to, roles)
     except TransitionRefused as refused:
