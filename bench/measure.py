@@ -199,6 +199,7 @@ def api_figure(
     """The endpoint as deployed (a repeated read is answered from the kept answers,
     osseo_mdt.api.cache), and built on every request (the kept answers turned off), each
     interleaved with its floor."""
+    from django.conf import settings
     from django.test.utils import override_settings
 
     def get() -> Any:
@@ -208,16 +209,10 @@ def api_figure(
 
     served = _timed(get, floor, runs)
     dummy = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
-    with override_settings(CACHES={**settings_caches(), "api": dummy}):
+    with override_settings(CACHES={**settings.CACHES, "api": dummy}):
         built = _timed(get, floor, runs)
     assert built["bytes"] == served["bytes"], "a kept answer differs from a built one"
     return {**served, "built": built, "floor_bytes": len(floor())}
-
-
-def settings_caches() -> dict[str, Any]:
-    from django.conf import settings
-
-    return dict(settings.CACHES)
 
 
 def token_for(user: Any) -> str:

@@ -17,7 +17,9 @@ class CasesConfig(AppConfig):
         # of the watched apps, also those a later migration adds.
         from osseo_mdt import data_generation
 
-        post_migrate.connect(data_generation.install, sender=self, dispatch_uid="data-generation")
+        post_migrate.connect(
+            data_generation.install_after_migrate, sender=self, dispatch_uid="data-generation"
+        )
         groups.connect_membership_signals()
         from . import rehab_selectors  # also registers the rehab timeline provider
         from .models import RehabPhase, RehabProtocol

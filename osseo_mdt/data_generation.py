@@ -16,7 +16,7 @@ How it is kept, all inside PostgreSQL, so that every way of writing counts (serv
   another and cannot deadlock on it (with more than 16 commits at the same instant it waits
   for one); a rolled-back transaction raises nothing.
 
-A reader takes ``generation_sql()`` in its first query: the committed generation and, if its
+A reader takes ``GENERATION_SQL`` in its first query: the committed generation and, if its
 own transaction has uncommitted writes (a test, a management command), the sequence value of
 its latest write. Both together name the state the reader sees: a later commit changes the
 first, an own write the second, and a savepoint rolled back returns to a value that named
@@ -28,7 +28,7 @@ ones below, which no cached answer shows and which are written by reads or by ba
 with the rows they copy. The triggers are (re)installed after every ``migrate``, so a table a
 later migration adds is watched without anyone remembering to.
 
-PostgreSQL only: on SQLite (the embedded default) ``generation_sql()`` is None and nothing is
+PostgreSQL only: on SQLite (the embedded default) there is no generation and nothing is
 cached.
 """
 
@@ -128,20 +128,21 @@ def tables() -> tuple[list[str], list[str]]:
     return sorted(watch), sorted(leave - watch)
 
 
-def install(using: str = "default", **kwargs: Any) -> None:
-    """Create the generation and (re)attach the triggers: run after every ``migrate`` (a
-    ``post_migrate`` receiver of the cases app, cases.apps: by then every app's tables are
-    there); idempotent. After a flush (no migration plan) a single catalog query when
-    nothing is missing."""
+def install(using: str = "default", *, only_if_missing: bool = False) -> None:
+    """Create the generation and (re)attach the triggers; idempotent. ``only_if_missing``:
+    a single catalog query when nothing is missing (after a test's flush)."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
     existing = set(connection.introspection.table_names())
     watch, leave = tables()
     watch = [table for table in watch if table in existing]
-    flushed = kwargs.get("plan") is None  # after a flush (tests), not a migrate
-    if flushed and "osseo_data_generation" in existing and _triggered(connection) == set(watch):
-        return  # the triggers only need to be there
+    if (
+        only_if_missing
+        and "osseo_data_generation" in existing
+        and _triggered(connection) == set(watch)
+    ):
+        return
     with connection.cursor() as cursor:
         cursor.execute(INSTALL)
         for table in watch:
@@ -149,6 +150,12 @@ def install(using: str = "default", **kwargs: Any) -> None:
         for table in leave:
             if table in existing:
                 cursor.execute(UNWATCH.format(table=connection.ops.quote_name(table)))
+
+
+def install_after_migrate(using: str = "default", plan: Any = None, **kwargs: Any) -> None:
+    """``post_migrate`` receiver of the cases app (cases.apps: by then every app's tables are
+    there): a full install after a migrate, a check after a flush (which has no plan)."""
+    install(using, only_if_missing=plan is None)
 
 
 def uninstall(using: str = "default") -> None:
@@ -180,19 +187,12 @@ def _triggered(connection: Any) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def generation_sql(vendor: str) -> str | None:
-    """SQL for the generation as text (for a subquery in a caller's first query), or None
-    where it is not kept."""
-    return GENERATION_SQL if vendor == "postgresql" else None
-
-
 def current(using: str = "default") -> str | None:
     """The generation this connection sees now (a query of its own; tests and tools)."""
     connection = connections[using]
-    sql = generation_sql(connection.vendor)
-    if sql is None:
+    if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql}")
+        cursor.execute(f"SELECT {GENERATION_SQL}")
         row = cursor.fetchone()
     return None if row is None else row[0]

@@ -77,7 +77,7 @@ def test_the_generation_can_be_removed_and_installed_again() -> None:
     assert data_generation._triggered(connection) == set()
     assert "osseo_data_generation" not in connection.introspection.table_names()
     make_case(staff)  # writes go on without the triggers
-    data_generation.install(plan=[])
+    data_generation.install()
     watched, _ = data_generation.tables()
     assert data_generation._triggered(connection) == set(watched)
     assert data_generation.current() is not None

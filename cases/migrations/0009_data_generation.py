@@ -10,7 +10,7 @@ from django.db import migrations
 def install(apps: Any, schema_editor: Any) -> None:
     from osseo_mdt import data_generation
 
-    data_generation.install(using=schema_editor.connection.alias, plan=[])
+    data_generation.install(using=schema_editor.connection.alias)
 
 
 def uninstall(apps: Any, schema_editor: Any) -> None:

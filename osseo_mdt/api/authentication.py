@@ -55,8 +55,9 @@ def _token_sql() -> tuple[str, tuple[Any, ...], list[str], list[str]]:
     user_table = user_model._meta.db_table
     connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
-    # The roles subquery as the ORM writes it, correlated on the token's table.
-    query = AuthToken.objects.annotate(team_roles=access.team_roles_subquery()).query
+    # The roles subquery as the ORM writes it for the queryset above, correlated on the
+    # token's table.
+    query = _tokens_with_user_and_roles().query
     compiler = query.get_compiler(DEFAULT_DB_ALIAS)
     compiler.setup_query()
     roles_sql, roles_params = compiler.compile(query.annotations["team_roles"])
